@@ -1,0 +1,8 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261129164404 } from './Migration20261129164404';
+
+// Every migration, in order. `npm run migration:create` writes a new file in this folder; add it here
+// (a test fails when a migration file is missing from this list).
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261129164404', class: Migration20261129164404 },
+];

@@ -1,0 +1,22 @@
+import { Field, InputType } from 'type-graphql';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
+
+const PASSWORD_RULE = `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (Unicode code points after NFKC normalisation).`;
+
+@InputType({ description: 'A new account.' })
+export class RegisterInput {
+  @Field({ description: 'Trimmed and lower-cased before use; at most 254 characters.' })
+  email!: string;
+
+  @Field({ description: PASSWORD_RULE })
+  password!: string;
+}
+
+@InputType({ description: 'Credentials of an existing account.' })
+export class LoginInput {
+  @Field({ description: 'Matched case-insensitively.' })
+  email!: string;
+
+  @Field()
+  password!: string;
+}

@@ -1,0 +1,39 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AccessClaims } from './token.service';
+import { RevokedToken } from './revoked-token.entity';
+
+const PURGE_SQL =
+  'delete from revoked_tokens where jti in (select jti from revoked_tokens where expires_at < ? limit ?)';
+
+/** The revoked-token list: written by logout, read on every authenticated request, purged on a schedule. */
+export class RevocationService {
+  constructor(private readonly clockToleranceSeconds: number) {}
+
+  /** Idempotent: revoking a revoked token changes nothing. */
+  async revoke(em: EntityManager, claims: AccessClaims): Promise<void> {
+    await em
+      .createQueryBuilder(RevokedToken)
+      .insert({ jti: claims.jti, userId: claims.sub, expiresAt: new Date(claims.exp * 1000), revokedAt: new Date() })
+      .onConflict('jti')
+      .ignore()
+      .execute();
+  }
+
+  async isRevoked(em: EntityManager, jti: string): Promise<boolean> {
+    return (await em.count(RevokedToken, { jti })) > 0;
+  }
+
+  /**
+   * Deletes revocations of tokens that can no longer be presented (past `exp` plus the clock tolerance),
+   * in batches so no single statement holds locks for long. Returns how many rows went.
+   */
+  async purgeExpired(em: EntityManager, batchSize = 1000, now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.clockToleranceSeconds * 1000);
+    let total = 0;
+    for (;;) {
+      const { affectedRows } = await em.getConnection().execute<{ affectedRows: number }>(PURGE_SQL, [cutoff, batchSize], 'run');
+      total += affectedRows;
+      if (affectedRows < batchSize) return total;
+    }
+  }
+}

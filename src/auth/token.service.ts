@@ -1,0 +1,95 @@
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { Config } from '../config';
+import { AuthReason } from '../errors/codes';
+import { unauthenticated } from '../errors/errors';
+import { Role } from '../users/role';
+
+/** The claims of a verified access token. `role` is informational: authorization reads the database. */
+export interface AccessClaims {
+  sub: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  role: Role;
+}
+
+export interface IssuedToken {
+  token: string;
+  claims: AccessClaims;
+  expiresAt: Date;
+}
+
+// RFC 8725 3.11 / RFC 9068: an explicit type, so no other JWT signed with the same key passes as an access token.
+const ACCESS_TOKEN_TYPE = 'at+jwt';
+const ALGORITHM = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Far above any token we issue; longer input is rejected before it is parsed.
+const MAX_TOKEN_LENGTH = 4096;
+
+/** The only module that signs or verifies JWTs (RFC 8725): one algorithm, issuer, audience, required claims. */
+export class TokenService {
+  // A KeyObject, not a string: jsonwebtoken otherwise tries to parse the secret as a public key on every verify.
+  private readonly key: KeyObject;
+
+  constructor(private readonly options: Config['jwt']) {
+    this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
+  }
+
+  get clockToleranceSeconds(): number {
+    return this.options.clockToleranceSeconds;
+  }
+
+  issue(user: { id: string; role: Role }, now = Date.now()): IssuedToken {
+    const iat = Math.floor(now / 1000);
+    const claims: AccessClaims = {
+      sub: user.id,
+      jti: randomUUID(),
+      iat,
+      exp: iat + this.options.accessTokenTtlSeconds,
+      role: user.role,
+    };
+    const token = jwt.sign({ ...claims, iss: this.options.issuer, aud: this.options.audience }, this.key, {
+      algorithm: ALGORITHM,
+      header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE },
+    });
+    return { token, claims, expiresAt: new Date(claims.exp * 1000) };
+  }
+
+  /** Returns the claims of a valid token or throws UNAUTHENTICATED with TOKEN_INVALID or TOKEN_EXPIRED. */
+  verify(token: string): AccessClaims {
+    if (token.length > MAX_TOKEN_LENGTH) throw unauthenticated(AuthReason.TOKEN_INVALID);
+    let decoded: jwt.Jwt;
+    try {
+      decoded = jwt.verify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        clockTolerance: this.options.clockToleranceSeconds,
+        complete: true,
+      });
+    } catch (error) {
+      // The signature is checked before expiry, so only a genuine token can be reported as expired.
+      throw unauthenticated(error instanceof jwt.TokenExpiredError ? AuthReason.TOKEN_EXPIRED : AuthReason.TOKEN_INVALID);
+    }
+    const claims = this.requireClaims(decoded);
+    if (!claims) throw unauthenticated(AuthReason.TOKEN_INVALID);
+    return claims;
+  }
+
+  private requireClaims({ header, payload }: jwt.Jwt): AccessClaims | undefined {
+    if (typeof header.typ !== 'string' || header.typ.toLowerCase().replace(/^application\//, '') !== ACCESS_TOKEN_TYPE) {
+      return undefined;
+    }
+    if (typeof payload !== 'object' || payload === null) return undefined;
+    const { sub, jti, iat, exp, role } = payload as Record<string, unknown>;
+    if (typeof sub !== 'string' || !UUID.test(sub)) return undefined;
+    if (typeof jti !== 'string' || !UUID.test(jti)) return undefined;
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) return undefined;
+    // Issued in the future: a clock problem or a forgery; either way not ours to trust.
+    if (iat > Date.now() / 1000 + this.options.clockToleranceSeconds) return undefined;
+    if (role !== Role.USER && role !== Role.ADMIN) return undefined;
+    return { sub, jti, iat, exp, role };
+  }
+}

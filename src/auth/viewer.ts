@@ -1,0 +1,30 @@
+import type { User } from '../users/user.entity';
+import { unauthenticated } from '../errors/errors';
+import type { Credential } from './bearer';
+import type { AccessClaims } from './token.service';
+
+/** The signed-in user of a request and the token that proved it. */
+export interface Viewer {
+  user: User;
+  claims: AccessClaims;
+}
+
+/**
+ * Resolves the request's viewer on first use and remembers the outcome. Operations that need no viewer
+ * (login, register) never resolve it, so a stale token attached to them does no harm.
+ */
+export class ViewerLoader {
+  private viewer?: Promise<Viewer>;
+
+  constructor(
+    private readonly credential: Credential,
+    private readonly resolve: (token: string) => Promise<Viewer>,
+  ) {}
+
+  require(): Promise<Viewer> {
+    this.viewer ??= 'token' in this.credential
+      ? this.resolve(this.credential.token)
+      : Promise.reject(unauthenticated(this.credential.reason));
+    return this.viewer;
+  }
+}

@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+
+// The only reader of process.env. Everything is parsed and validated once, then frozen.
+
+export type NodeEnv = 'production' | 'development' | 'test';
+
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  readonly production: boolean;
+  /** Stack traces in GraphQL responses: only when NODE_ENV=development is set explicitly. */
+  readonly exposeStackTraces: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** Unset: the embedded PostgreSQL (PGlite) with its files in dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolMax: number;
+  readonly dataDir: string;
+  readonly migrateOnStart: boolean;
+  readonly jwt: {
+    readonly secret: string;
+    /** Where the secret came from, for the start-up log. */
+    readonly secretSource: 'env' | 'generated' | 'file';
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTokenTtlSeconds: number;
+    readonly clockToleranceSeconds: number;
+  };
+  readonly bcryptCost: number;
+  readonly revocationPurgeIntervalSeconds: number;
+  readonly bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export const JWT_SECRET_MIN_BYTES = 32;
+const MAX_CLOCK_TOLERANCE_SECONDS = 30;
+
+/** Parses "900", "900s", "15m", "1h" into seconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+)\s*(s|m|h)?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = (match[2] ?? 's').toLowerCase();
+  return Number(match[1]) * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1);
+}
+
+/**
+ * Reads and validates the environment. `env` defaults to process.env; tests pass their own.
+ * Collects every problem before failing so one start-up shows all of them.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string): string => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? fallback : value.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name, String(fallback));
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = str(name, String(fallback)).toLowerCase();
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+  const duration = (name: string, fallback: string, minSeconds: number, maxSeconds: number): number => {
+    const raw = str(name, fallback);
+    const seconds = parseDuration(raw);
+    if (seconds === undefined || seconds < minSeconds || seconds > maxSeconds) {
+      problems.push(
+        `${name} must be a duration such as 900, 900s, 15m or 1h, from ${minSeconds}s to ${maxSeconds}s (got "${raw}")`,
+      );
+      return parseDuration(fallback)!;
+    }
+    return seconds;
+  };
+
+  const nodeEnvRaw = str('NODE_ENV', 'development');
+  if (!['production', 'development', 'test'].includes(nodeEnvRaw)) {
+    problems.push(`NODE_ENV must be production, development or test (got "${nodeEnvRaw}")`);
+  }
+  const nodeEnv = (['production', 'test'].includes(nodeEnvRaw) ? nodeEnvRaw : 'development') as NodeEnv;
+  const production = nodeEnv === 'production';
+
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const dataDir = resolve(str('DATA_DIR', '.data'));
+
+  const bcryptCost = int('BCRYPT_COST', 12, 4, 15);
+  if (production && bcryptCost < 10) {
+    problems.push(`BCRYPT_COST must be at least 10 when NODE_ENV=production (got ${bcryptCost})`);
+  }
+
+  const secret = readJwtSecret(env, production, dataDir, problems);
+
+  const config: Config = {
+    nodeEnv,
+    production,
+    exposeStackTraces: env.NODE_ENV === 'development',
+    host: str('HOST', '127.0.0.1'),
+    port: int('PORT', 4000, 0, 65535),
+    logLevel: str('LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
+    databaseUrl,
+    databasePoolMax: int('DATABASE_POOL_MAX', 10, 2, 200),
+    dataDir,
+    migrateOnStart: bool('MIGRATE_ON_START', true),
+    jwt: {
+      secret: secret.value,
+      secretSource: secret.source,
+      issuer: str('JWT_ISSUER', 'gatehouse'),
+      audience: str('JWT_AUDIENCE', 'gatehouse'),
+      accessTokenTtlSeconds: duration('ACCESS_TOKEN_TTL', '15m', 10, 24 * 3600),
+      clockToleranceSeconds: int('JWT_CLOCK_TOLERANCE', 5, 0, MAX_CLOCK_TOLERANCE_SECONDS),
+    },
+    bcryptCost,
+    revocationPurgeIntervalSeconds: duration('REVOCATION_PURGE_INTERVAL', '10m', 1, 24 * 3600),
+    bodyLimitBytes: int('BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+/**
+ * JWT_SECRET is required in production. Elsewhere a missing secret is generated once and kept in
+ * DATA_DIR (mode 0600) so tokens survive restarts; main.ts logs a warning when that happens.
+ */
+function readJwtSecret(
+  env: Env,
+  production: boolean,
+  dataDir: string,
+  problems: string[],
+): { value: string; source: Config['jwt']['secretSource'] } {
+  const fromEnv = env.JWT_SECRET;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (Buffer.byteLength(fromEnv, 'utf8') < JWT_SECRET_MIN_BYTES) {
+      problems.push(`JWT_SECRET must be at least ${JWT_SECRET_MIN_BYTES} bytes (try: openssl rand -base64 48)`);
+    }
+    return { value: fromEnv, source: 'env' };
+  }
+  if (production) {
+    problems.push('JWT_SECRET is required when NODE_ENV=production (try: openssl rand -base64 48)');
+    return { value: '', source: 'env' };
+  }
+  const file = join(dataDir, 'jwt-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, `${randomBytes(48).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+      chmodSync(file, 0o600);
+      return { value: readFileSync(file, 'utf8').trim(), source: 'generated' };
+    } catch (error) {
+      // Another process created it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const value = readFileSync(file, 'utf8').trim();
+  if (Buffer.byteLength(value, 'utf8') < JWT_SECRET_MIN_BYTES) {
+    problems.push(`${file} holds a secret shorter than ${JWT_SECRET_MIN_BYTES} bytes; delete it or set JWT_SECRET`);
+  }
+  return { value, source: 'file' };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,49 @@
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { join } from 'node:path';
+import { migrationsList } from '../../migrations';
+import { RevokedToken } from '../auth/revoked-token.entity';
+import { User } from '../users/user.entity';
+
+export const entities = [User, RevokedToken];
+
+export interface OrmSettings {
+  clientUrl: string;
+  poolMax: number;
+  /** Overrides the URL's host and port, e.g. a unix socket folder for the embedded database. */
+  socket?: { host: string; port: number };
+  debug?: boolean;
+}
+
+/** The one MikroORM configuration, shared by the server, the CLI and the tests. */
+export function ormOptions({ clientUrl, poolMax, socket, debug = false }: OrmSettings): Options {
+  return defineConfig({
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    // Entities are listed explicitly: no folder discovery, no reflection of the TypeScript source.
+    discovery: { warnWhenNoEntities: true },
+    debug,
+    // Resolvers get a forked EntityManager per request; using the global one is a bug.
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
+    driverOptions: {
+      // Fail fast while the database is unreachable instead of queueing requests for minutes.
+      acquireConnectionTimeout: 5_000,
+      connection: { connectionTimeoutMillis: 5_000, keepAlive: true, ...socket },
+    },
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      silent: true,
+      path: join(__dirname, '../../migrations'),
+      pathTs: join(__dirname, '../../migrations'),
+      migrationsList,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      emit: 'ts',
+      fileName: (timestamp, name) => `Migration${timestamp}${name ? `_${name}` : ''}`,
+    },
+  });
+}

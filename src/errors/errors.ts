@@ -1,0 +1,26 @@
+import { GraphQLError } from 'graphql';
+import { AUTH_REASON_MESSAGES, AuthReason, ERROR_MESSAGES, ErrorCode } from './codes';
+
+/** An error whose message and extensions are safe to show a client as they are. */
+export class AppError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_MESSAGES[code],
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { code, ...extensions } });
+    this.name = 'AppError';
+  }
+}
+
+export const unauthenticated = (reason: AuthReason): AppError =>
+  new AppError(ErrorCode.UNAUTHENTICATED, AUTH_REASON_MESSAGES[reason], { reason });
+
+export const forbidden = (): AppError => new AppError(ErrorCode.FORBIDDEN);
+
+export const badUserInput = (field: string, message: string): AppError =>
+  new AppError(ErrorCode.BAD_USER_INPUT, message, { field });
+
+export const emailTaken = (): AppError => new AppError(ErrorCode.EMAIL_TAKEN, ERROR_MESSAGES.EMAIL_TAKEN, { field: 'email' });
+
+export const serviceUnavailable = (): AppError => new AppError(ErrorCode.SERVICE_UNAVAILABLE);

@@ -1,0 +1,40 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { FastifyBaseLogger } from 'fastify';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isDatabaseUnavailable } from '../db/connection-errors';
+import { ERROR_MESSAGES, ErrorCode, PASSTHROUGH_CODES } from '../errors/codes';
+import { AppError } from '../errors/errors';
+
+/**
+ * Decides what a client may see of an error. Our own AppErrors and GraphQL's request errors go out as
+ * they are; an unreachable database becomes SERVICE_UNAVAILABLE; everything else is masked as
+ * INTERNAL_SERVER_ERROR and logged in full here, so no SQL, stack or internal message ever leaves.
+ */
+export function createFormatError(log: FastifyBaseLogger, exposeStack: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const code = formatted.extensions?.code;
+    if (original instanceof AppError || (typeof code === 'string' && PASSTHROUGH_CODES.has(code) && original instanceof GraphQLError)) {
+      return exposeStack ? formatted : withoutStack(formatted);
+    }
+    if (isDatabaseUnavailable(original)) {
+      log.warn({ err: original, path: formatted.path }, 'database unavailable');
+      return masked(formatted, ErrorCode.SERVICE_UNAVAILABLE);
+    }
+    log.error({ err: original, path: formatted.path }, 'unexpected error');
+    return masked(formatted, ErrorCode.INTERNAL_SERVER_ERROR);
+  };
+}
+
+const masked = (formatted: GraphQLFormattedError, code: ErrorCode): GraphQLFormattedError => ({
+  message: ERROR_MESSAGES[code],
+  ...(formatted.locations && { locations: formatted.locations }),
+  ...(formatted.path && { path: formatted.path }),
+  extensions: { code },
+});
+
+function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions || !('stacktrace' in formatted.extensions)) return formatted;
+  const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}

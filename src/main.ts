@@ -1,0 +1,35 @@
+import { createGatehouse } from './app';
+import { ConfigError, loadConfig } from './config';
+
+// Start-up only: config -> database -> schema -> HTTP server. Exits 1 on any failure.
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const gatehouse = await createGatehouse(config);
+  const log = gatehouse.fastify.log;
+  if (config.jwt.secretSource !== 'env') {
+    log.warn(`JWT_SECRET is not set: using a generated secret kept in ${config.dataDir}/jwt-secret (required in production)`);
+  }
+  await gatehouse.fastify.listen({ host: config.host, port: config.port });
+  log.info(`Gatehouse ready: POST http://${config.host}:${config.port}/graphql`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    gatehouse.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, Enum, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Role } from './role';
+
+@ObjectType({ description: 'An account.' })
+@Entity({ tableName: 'users' })
+export class User {
+  [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'updatedAt';
+
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  /** Always stored normalised (trimmed, lower-case): the unique index makes emails unique case-insensitively. */
+  @Field({ description: 'Normalised: trimmed and lower-case.' })
+  @Unique({ name: 'users_email_unique' })
+  @Property({ type: 'text' })
+  email!: string;
+
+  /** Scheme-tagged hash, e.g. "bcrypt-sha256$2b$12$..."; never exposed. */
+  @Property({ type: 'text', hidden: true, lazy: false })
+  passwordHash!: string;
+
+  @Field(() => Role)
+  @Enum({ items: () => Role })
+  role: Role = Role.USER;
+
+  @Field()
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}
