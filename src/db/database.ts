@@ -36,7 +36,12 @@ export async function openDatabase(
   let orm: MikroORM;
   try {
     orm = await MikroORM.init(
-      ormOptions({ clientUrl, poolMax: config.databasePoolMax, socket: embedded && { host: embedded.host, port: embedded.port } }),
+      ormOptions({
+        clientUrl,
+        poolMax: config.databasePoolMax,
+        socket: embedded && { host: embedded.host, port: embedded.port },
+        log,
+      }),
     );
   } catch (error) {
     await embedded?.close();

@@ -12,11 +12,13 @@ export interface OrmSettings {
   poolMax: number;
   /** Overrides the URL's host and port, e.g. a unix socket folder for the embedded database. */
   socket?: { host: string; port: number };
+  /** Where the driver's own connection warnings go (knex prints them with console.log otherwise). */
+  log?: { warn(message: string): void };
   debug?: boolean;
 }
 
 /** The one MikroORM configuration, shared by the server, the CLI and the tests. */
-export function ormOptions({ clientUrl, poolMax, socket, debug = false }: OrmSettings): Options {
+export function ormOptions({ clientUrl, poolMax, socket, log, debug = false }: OrmSettings): Options {
   return defineConfig({
     clientUrl,
     entities,
@@ -32,6 +34,7 @@ export function ormOptions({ clientUrl, poolMax, socket, debug = false }: OrmSet
       // Fail fast while the database is unreachable instead of queueing requests for minutes.
       acquireConnectionTimeout: 5_000,
       connection: { connectionTimeoutMillis: 5_000, keepAlive: true, ...socket },
+      ...(log && { log: { warn: log.warn.bind(log), error: log.warn.bind(log), deprecate: log.warn.bind(log), debug: () => undefined } }),
     },
     migrations: {
       tableName: 'mikro_orm_migrations',

@@ -8,6 +8,8 @@ import { createTestDatabase } from './test-database';
 export interface TestServer {
   gatehouse: Gatehouse;
   config: Config;
+  /** The environment the server was configured from (for the CLI, or a second instance). */
+  env: Record<string, string>;
   /** e.g. http://127.0.0.1:41234 */
   baseUrl: string;
   graphqlUrl: string;
@@ -26,14 +28,15 @@ export interface GraphQLBody {
 /** A real server on a fresh database, listening on an ephemeral loopback port. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const database = await createTestDatabase();
-  const config = loadConfig({
+  const serverEnv: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JWT_SECRET: randomBytes(48).toString('base64'),
     BCRYPT_COST: '4',
     ...database.env,
     ...env,
-  });
+  };
+  const config = loadConfig(serverEnv);
   let gatehouse: Gatehouse;
   try {
     gatehouse = await createGatehouse(config);
@@ -48,6 +51,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     gatehouse,
     config,
+    env: serverEnv,
     baseUrl,
     graphqlUrl,
     sdk: (token) => createGatehouseClient({ url: graphqlUrl, getAccessToken: () => token }),
