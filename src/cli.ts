@@ -18,7 +18,11 @@ Uses the same configuration as the server (DATABASE_URL, or the embedded databas
 works while the server is running).`;
 
 /** Runs one command; returns the process exit code. Output goes to `out`. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, out = console): Promise<number> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: Pick<Console, 'log' | 'error'> = console,
+): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help') {
     out.log(USAGE);

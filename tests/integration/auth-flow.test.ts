@@ -164,3 +164,29 @@ describe('roles', () => {
     expect(error.reason).toBe('TOKEN_MISSING');
   });
 });
+
+describe('login timing', () => {
+  // Wall-clock timing is measured in the benchmark; here we check the cause of equal timing: every failed
+  // login, whatever the reason, runs exactly one bcrypt comparison at the configured cost.
+  it('runs one bcrypt comparison for a wrong password, an unknown email and a malformed email', async () => {
+    const bcrypt = jest.requireActual<typeof import('bcrypt')>('bcrypt');
+    const email = uniqueEmail();
+    await server.sdk().Register({ input: { email, password: PASSWORD } });
+    const compare = jest.spyOn(bcrypt, 'compare');
+    try {
+      for (const input of [
+        { email, password: 'wrong password' },
+        { email: uniqueEmail('nobody'), password: PASSWORD },
+        { email: 'not-an-email', password: PASSWORD },
+      ]) {
+        compare.mockClear();
+        await expect(server.sdk().Login({ input })).rejects.toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+        expect(compare).toHaveBeenCalledTimes(1);
+        const [, hash] = compare.mock.calls[0] as unknown as [string, string];
+        expect(bcrypt.getRounds(hash)).toBe(server.config.bcryptCost);
+      }
+    } finally {
+      compare.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,100 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { migrationsList } from '../../migrations';
+import { RevokedToken } from '../../src/auth/revoked-token.entity';
+import { runCli } from '../../src/cli';
+import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ REVOCATION_PURGE_INTERVAL: '1s' });
+});
+afterAll(() => server?.close());
+
+const em = () => server.gatehouse.database.orm.em.fork();
+
+describe('migrations', () => {
+  it('are applied at start-up and match the entities exactly', async () => {
+    const migrator = server.gatehouse.database.orm.getMigrator();
+    expect(await migrator.getPendingMigrations()).toEqual([]);
+    expect((await migrator.getExecutedMigrations()).map((m) => m.name)).toEqual(migrationsList.map((m) => m.name));
+    // An entity change without a migration makes this true.
+    expect(await migrator.checkMigrationNeeded()).toBe(false);
+  });
+
+  it('lists every migration file in migrations/index.ts', () => {
+    const files = readdirSync(join(__dirname, '../../migrations'))
+      .filter((file) => /^Migration\d+.*\.ts$/.test(file))
+      .map((file) => file.replace(/\.ts$/, ''));
+    expect(migrationsList.map((m) => m.name).sort()).toEqual(files.sort());
+  });
+});
+
+describe('revoked-token purge', () => {
+  const row = (expiresAt: Date) => ({ jti: randomUUID(), userId: randomUUID(), expiresAt, revokedAt: new Date() });
+
+  it('deletes, in batches, only revocations past exp plus the clock tolerance', async () => {
+    const now = new Date();
+    const tolerance = server.config.jwt.clockToleranceSeconds * 1000;
+    const expired = Array.from({ length: 2500 }, () => row(new Date(now.getTime() - tolerance - 60_000)));
+    const withinTolerance = Array.from({ length: 3 }, () => row(new Date(now.getTime() - tolerance / 2)));
+    const live = Array.from({ length: 3 }, () => row(new Date(now.getTime() + 600_000)));
+    await em().insertMany(RevokedToken, [...expired, ...withinTolerance, ...live]);
+
+    const deleted = await server.gatehouse.services.revocations.purgeExpired(em(), 1000, now);
+    expect(deleted).toBeGreaterThanOrEqual(2500);
+    const left = await em().find(RevokedToken, { jti: { $in: [...expired, ...withinTolerance, ...live].map((r) => r.jti) } });
+    expect(left.map((r) => r.jti).sort()).toEqual([...withinTolerance, ...live].map((r) => r.jti).sort());
+  });
+
+  it('runs on its schedule (REVOCATION_PURGE_INTERVAL)', async () => {
+    const stale = row(new Date(Date.now() - 3_600_000));
+    await em().insert(RevokedToken, stale);
+    for (let i = 0; i < 50 && (await em().count(RevokedToken, { jti: stale.jti })) > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await em().count(RevokedToken, { jti: stale.jti })).toBe(0);
+  });
+
+  it('keeps a logged-out token revoked through purges', async () => {
+    const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
+    await server.sdk(register.accessToken).Logout();
+    await server.gatehouse.services.revocations.purgeExpired(em());
+    const { body } = await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${register.accessToken}` });
+    expect(body.errors?.[0].extensions?.reason).toBe('TOKEN_REVOKED');
+  });
+});
+
+describe('the CLI, beside the running server', () => {
+  const cli = async (...argv: string[]) => {
+    const lines: string[] = [];
+    const out = { log: (line: string) => void lines.push(line), error: (line: string) => void lines.push(line) };
+    const code = await runCli(argv, { ...server.env, LOG_LEVEL: 'silent' }, out);
+    return { code, output: lines.join('\n') };
+  };
+
+  it('promotes a user to ADMIN, effective on their next request with the same token', async () => {
+    const email = uniqueEmail('first-admin');
+    const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
+    const sdk = server.sdk(register.accessToken);
+    await expect(sdk.User({ id: register.user.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+
+    expect(await cli('promote', email.toUpperCase())).toEqual({ code: 0, output: `${email} is now ADMIN.` });
+    expect((await sdk.User({ id: register.user.id })).user?.role).toBe('ADMIN');
+
+    expect(await cli('demote', email)).toEqual({ code: 0, output: `${email} is now USER.` });
+    expect((await sdk.Me()).me.role).toBe('USER');
+  });
+
+  it('says so when there is no such user, and on unknown commands', async () => {
+    expect(await cli('promote', 'nobody@example.com')).toEqual({ code: 1, output: 'No user with email nobody@example.com.' });
+    expect((await cli('explode')).code).toBe(2);
+    expect((await cli('promote')).code).toBe(2);
+  });
+
+  it('migrates (nothing pending) and purges', async () => {
+    expect(await cli('migrate')).toEqual({ code: 0, output: 'No pending migrations.' });
+    expect((await cli('purge-revocations')).output).toMatch(/^Deleted \d+ expired revocations\.$/);
+  });
+});

@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseDuration } from '../../src/config';
+
+const SECRET = 's'.repeat(32);
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('loadConfig', () => {
+  it('has documented defaults', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      production: false,
+      exposeStackTraces: false,
+      host: '127.0.0.1',
+      port: 4000,
+      databaseUrl: undefined,
+      migrateOnStart: true,
+      bcryptCost: 12,
+      jwt: { issuer: 'gatehouse', audience: 'gatehouse', accessTokenTtlSeconds: 900, clockToleranceSeconds: 5 },
+    });
+    expect(Object.isFrozen(config) && Object.isFrozen(config.jwt)).toBe(true);
+  });
+
+  it('shows stack traces only when NODE_ENV=development is set explicitly', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, NODE_ENV: 'development' }).exposeStackTraces).toBe(true);
+    expect(loadConfig({ JWT_SECRET: SECRET, NODE_ENV: 'test' }).exposeStackTraces).toBe(false);
+  });
+
+  it('requires JWT_SECRET and a bcrypt cost of at least 10 in production, reporting every problem at once', () => {
+    expect(problemsOf({ NODE_ENV: 'production', BCRYPT_COST: '4' })).toEqual([
+      'BCRYPT_COST must be at least 10 when NODE_ENV=production (got 4)',
+      expect.stringMatching(/^JWT_SECRET is required when NODE_ENV=production/),
+    ]);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toEqual([]);
+  });
+
+  it('rejects a JWT_SECRET shorter than 32 bytes of UTF-8', () => {
+    expect(problemsOf({ JWT_SECRET: 's'.repeat(31) })).toEqual([expect.stringMatching(/at least 32 bytes/)]);
+    // 11 three-byte characters are 33 bytes.
+    expect(problemsOf({ JWT_SECRET: '€'.repeat(11) })).toEqual([]);
+  });
+
+  it.each([
+    ['PORT', '70000'],
+    ['BCRYPT_COST', '3'],
+    ['BCRYPT_COST', '16'],
+    ['JWT_CLOCK_TOLERANCE', '31'],
+    ['ACCESS_TOKEN_TTL', 'soon'],
+    ['ACCESS_TOKEN_TTL', '5s'],
+    ['MIGRATE_ON_START', 'maybe'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['NODE_ENV', 'staging'],
+    ['DATABASE_POOL_MAX', '1'],
+  ])('rejects %s=%s with a message naming it', (name, value) => {
+    expect(problemsOf({ JWT_SECRET: SECRET, [name]: value })).toEqual([expect.stringContaining(name)]);
+  });
+
+  it('parses durations', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, ACCESS_TOKEN_TTL: '1h' }).jwt.accessTokenTtlSeconds).toBe(3600);
+    expect([parseDuration('900'), parseDuration('15m'), parseDuration('90s'), parseDuration('2H')]).toEqual([900, 900, 90, 7200]);
+    expect(parseDuration('1.5h')).toBeUndefined();
+  });
+
+  it('generates a secret once outside production, keeps it private in DATA_DIR and reuses it', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gh-config-'));
+    const first = loadConfig({ DATA_DIR: dataDir });
+    expect(first.jwt.secretSource).toBe('generated');
+    expect(Buffer.byteLength(first.jwt.secret)).toBeGreaterThanOrEqual(32);
+    const file = join(dataDir, 'jwt-secret');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first.jwt.secret);
+    const second = loadConfig({ DATA_DIR: dataDir });
+    expect(second.jwt).toMatchObject({ secret: first.jwt.secret, secretSource: 'file' });
+  });
+});

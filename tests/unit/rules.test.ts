@@ -1,0 +1,85 @@
+import { ConnectionException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { parseAuthorization } from '../../src/auth/bearer';
+import { assertAcceptablePassword, PASSWORD_MAX_LENGTH } from '../../src/auth/password-policy';
+import { PasswordHasher } from '../../src/auth/password-hasher';
+import { isDatabaseUnavailable } from '../../src/db/connection-errors';
+import { parseEmail } from '../../src/users/email';
+
+describe('parseAuthorization', () => {
+  it.each([
+    [undefined, { reason: 'TOKEN_MISSING' }],
+    ['', { reason: 'TOKEN_MISSING' }],
+    ['Bearer abc.def.ghi', { token: 'abc.def.ghi' }],
+    ['bearer abc.def.ghi', { token: 'abc.def.ghi' }],
+    ['Bearer  abc.def-_~+/=', { token: 'abc.def-_~+/=' }],
+    ['Token abc', { reason: 'TOKEN_INVALID' }],
+    ['Bearer a b', { reason: 'TOKEN_INVALID' }],
+  ])('%j -> %j', (header, expected) => {
+    expect(parseAuthorization(header)).toEqual(expected);
+  });
+});
+
+describe('parseEmail', () => {
+  it('trims and lower-cases before validating', () => {
+    expect(parseEmail('  Alice@Example.COM \t')).toEqual({ ok: true, email: 'alice@example.com' });
+  });
+  it.each(['', 'a@b', 'a b@example.com', 'a@example.com\u0000', `${'a'.repeat(250)}@x.io`])('rejects %j', (raw) => {
+    expect(parseEmail(raw).ok).toBe(false);
+  });
+});
+
+describe('password policy', () => {
+  it('counts code points after NFKC', () => {
+    expect(() => assertAcceptablePassword('😀'.repeat(8))).not.toThrow();
+    expect(() => assertAcceptablePassword('😀'.repeat(7))).toThrow(/at least 8/);
+    // Eight "e" + combining acute pairs compose to eight code points.
+    expect(() => assertAcceptablePassword('e\u0301'.repeat(8))).not.toThrow();
+    expect(() => assertAcceptablePassword('x'.repeat(PASSWORD_MAX_LENGTH))).not.toThrow();
+    expect(() => assertAcceptablePassword('x'.repeat(PASSWORD_MAX_LENGTH + 1))).toThrow(/at most 256/);
+  });
+  it('allows 256 code points that NFKC composes from many more UTF-16 units', () => {
+    // Hangul jamo L+V+T compose to one syllable: 768 units, 256 code points after NFKC.
+    expect(() => assertAcceptablePassword('\u1100\u1161\u11a8'.repeat(256))).not.toThrow();
+  });
+});
+
+describe('PasswordHasher', () => {
+  const hasher = new PasswordHasher(4);
+  it('tags the hash with its scheme and verifies it', async () => {
+    const hash = await hasher.hash('correct horse');
+    expect(hash).toMatch(/^bcrypt-sha256\$\$2b\$04\$/);
+    await expect(hasher.verify('correct horse', hash)).resolves.toBe(true);
+    await expect(hasher.verify('correct horsf', hash)).resolves.toBe(false);
+  });
+  it('lets every byte count, past bcrypt’s 72', async () => {
+    const hash = await hasher.hash(`${'€'.repeat(30)}one`);
+    await expect(hasher.verify(`${'€'.repeat(30)}two`, hash)).resolves.toBe(false);
+  });
+  it('refuses hashes of unknown schemes, such as a raw bcrypt hash', async () => {
+    const raw = (await hasher.hash('correct horse')).replace(/^bcrypt-sha256\$/, '');
+    await expect(hasher.verify('correct horse', raw)).resolves.toBe(false);
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  const withCode = (code: string) => Object.assign(new Error('x'), { code });
+  it.each([
+    ['ECONNREFUSED', withCode('ECONNREFUSED')],
+    ['SQLSTATE 08006', withCode('08006')],
+    ['SQLSTATE 57P01', withCode('57P01')],
+    ['a wrapped cause', new Error('outer', { cause: withCode('ECONNRESET') })],
+    ['pg terminated', new Error('Connection terminated unexpectedly')],
+    ['knex acquire timeout', new Error('Knex: Timeout acquiring a connection. The pool is probably full.')],
+    ['MikroORM ConnectionException', new ConnectionException(new Error('x'))],
+  ])('recognises %s', (_name, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+  it.each([
+    ['a unique violation', new UniqueConstraintViolationException(withCode('23505') as never)],
+    ['a syntax error', withCode('42601')],
+    ['a plain bug', new TypeError('undefined is not a function')],
+    ['nothing', undefined],
+  ])('does not mistake %s for an outage', (_name, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
