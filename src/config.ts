@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 
 // The only reader of process.env. Everything is parsed and validated once, then frozen.
@@ -150,9 +150,7 @@ function readJwtSecret(
 ): { value: string; source: Config['jwt']['secretSource'] } {
   const fromEnv = env.JWT_SECRET;
   if (fromEnv !== undefined && fromEnv !== '') {
-    if (Buffer.byteLength(fromEnv, 'utf8') < JWT_SECRET_MIN_BYTES) {
-      problems.push(`JWT_SECRET must be at least ${JWT_SECRET_MIN_BYTES} bytes (try: openssl rand -base64 48)`);
-    }
+    checkSecretStrength(fromEnv, 'JWT_SECRET', problems);
     return { value: fromEnv, source: 'env' };
   }
   if (production) {
@@ -160,22 +158,37 @@ function readJwtSecret(
     return { value: '', source: 'env' };
   }
   const file = join(dataDir, 'jwt-secret');
+  let source: Config['jwt']['secretSource'] = 'file';
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // Written whole to a private temporary file, then linked into place: a process starting at the same
+    // moment sees either no file or the complete one, and the first link wins.
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 });
     try {
-      writeFileSync(file, `${randomBytes(48).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-      chmodSync(file, 0o600);
-      return { value: readFileSync(file, 'utf8').trim(), source: 'generated' };
+      linkSync(temporary, file);
+      source = 'generated';
     } catch (error) {
-      // Another process created it first: use theirs.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(temporary);
     }
   }
-  const value = readFileSync(file, 'utf8').trim();
-  if (Buffer.byteLength(value, 'utf8') < JWT_SECRET_MIN_BYTES) {
-    problems.push(`${file} holds a secret shorter than ${JWT_SECRET_MIN_BYTES} bytes; delete it or set JWT_SECRET`);
+  if ((statSync(file).mode & 0o077) !== 0) {
+    problems.push(`${file} must be readable by its owner only (chmod 600 ${file})`);
   }
-  return { value, source: 'file' };
+  const value = readFileSync(file, 'utf8').trim();
+  checkSecretStrength(value, file, problems);
+  return { value, source };
+}
+
+/** RFC 8725 3.5: the HMAC key must be long and random, not a word or a placeholder. */
+function checkSecretStrength(secret: string, name: string, problems: string[]): void {
+  if (Buffer.byteLength(secret, 'utf8') < JWT_SECRET_MIN_BYTES) {
+    problems.push(`${name} must be at least ${JWT_SECRET_MIN_BYTES} bytes (try: openssl rand -base64 48)`);
+  } else if (new Set(secret).size < 10) {
+    problems.push(`${name} looks like a placeholder, not a random key (try: openssl rand -base64 48)`);
+  }
 }
 
 function deepFreeze<T extends object>(value: T): T {

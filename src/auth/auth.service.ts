@@ -52,6 +52,11 @@ export class AuthService {
     const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
     const valid = user ? await this.passwords.verify(input.password, user.passwordHash) : await this.passwords.verifyNothing(input.password);
     if (!user || !valid) throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
+    if (this.passwords.needsRehash(user.passwordHash)) {
+      // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
+      user.passwordHash = await this.passwords.hash(input.password);
+      await em.flush();
+    }
     return this.signIn(user);
   }
 

@@ -31,6 +31,13 @@ export class PasswordHasher {
     return bcrypt.compare(prehash(password), stored.slice(separator + 1));
   }
 
+  /** True when `stored` was made with another scheme or cost than the configured one. */
+  needsRehash(stored: string): boolean {
+    const separator = stored.indexOf('$');
+    if (stored.slice(0, separator) !== SCHEME) return true;
+    return bcrypt.getRounds(stored.slice(separator + 1)) !== this.cost;
+  }
+
   /** Spends the time of a real comparison and fails. */
   async verifyNothing(password: string): Promise<false> {
     await bcrypt.compare(prehash(password), await this.dummyHash);

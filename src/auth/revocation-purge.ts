@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
+import { loggableError } from '../db/driver-errors';
 import type { RevocationService } from './revocation.service';
 
 /** Runs the revoked-token purge now and then every `intervalSeconds`. Returns a stop function. */
@@ -17,7 +18,7 @@ export function schedulePurge(
       .then((deleted) => {
         if (deleted > 0) log.info({ deleted }, 'purged expired token revocations');
       })
-      .catch((error: unknown) => log.warn({ err: error }, 'revoked-token purge failed; will retry'))
+      .catch((error: unknown) => log.warn({ err: loggableError(error) }, 'revoked-token purge failed; will retry'))
       .finally(() => {
         running = undefined;
       });

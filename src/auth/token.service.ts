@@ -66,14 +66,19 @@ export class TokenService {
         issuer: this.options.issuer,
         audience: this.options.audience,
         clockTolerance: this.options.clockToleranceSeconds,
+        // Expiry is checked last, below, so that only an otherwise valid token is reported as expired.
+        ignoreExpiration: true,
         complete: true,
       });
-    } catch (error) {
-      // The signature is checked before expiry, so only a genuine token can be reported as expired.
-      throw unauthenticated(error instanceof jwt.TokenExpiredError ? AuthReason.TOKEN_EXPIRED : AuthReason.TOKEN_INVALID);
+    } catch {
+      throw unauthenticated(AuthReason.TOKEN_INVALID);
     }
     const claims = this.requireClaims(decoded);
     if (!claims) throw unauthenticated(AuthReason.TOKEN_INVALID);
+    // The same rule as jsonwebtoken's: expired from exp + tolerance on.
+    if (Date.now() / 1000 >= claims.exp + this.options.clockToleranceSeconds) {
+      throw unauthenticated(AuthReason.TOKEN_EXPIRED);
+    }
     return claims;
   }
 

@@ -1,7 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { isDatabaseUnavailable } from '../db/connection-errors';
+import { isDatabaseUnavailable, loggableError } from '../db/driver-errors';
 import { ERROR_MESSAGES, ErrorCode, PASSTHROUGH_CODES } from '../errors/codes';
 import { AppError } from '../errors/errors';
 
@@ -18,10 +18,10 @@ export function createFormatError(log: FastifyBaseLogger, exposeStack: boolean) 
       return exposeStack ? formatted : withoutStack(formatted);
     }
     if (isDatabaseUnavailable(original)) {
-      log.warn({ err: original, path: formatted.path }, 'database unavailable');
+      log.warn({ err: loggableError(original), path: formatted.path }, 'database unavailable');
       return masked(formatted, ErrorCode.SERVICE_UNAVAILABLE);
     }
-    log.error({ err: original, path: formatted.path }, 'unexpected error');
+    log.error({ err: loggableError(original), path: formatted.path }, 'unexpected error');
     return masked(formatted, ErrorCode.INTERNAL_SERVER_ERROR);
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/database';
+import { loggableError } from '../db/driver-errors';
 
 /** GET /healthz: 200 once the database answers and every migration is applied, 503 otherwise. */
 export function registerHealthRoute(fastify: FastifyInstance, database: Database): void {
@@ -9,7 +10,7 @@ export function registerHealthRoute(fastify: FastifyInstance, database: Database
       if (!(await database.isMigrated())) return reply.status(503).send({ status: 'migrations pending' });
       return { status: 'ok' };
     } catch (error) {
-      request.log.warn({ err: error }, 'health check failed');
+      request.log.warn({ err: loggableError(error) }, 'health check failed');
       return reply.status(503).send({ status: 'database unavailable' });
     }
   });

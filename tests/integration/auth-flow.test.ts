@@ -1,5 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { GatehouseError } from '../../client';
+import { PasswordHasher } from '../../src/auth/password-hasher';
 import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
@@ -97,6 +98,20 @@ describe('register, login, me, logout through the typed SDK', () => {
         }),
       ]);
     }
+  });
+
+  it('re-hashes a password made at another cost on the next successful login', async () => {
+    const email = uniqueEmail('old-cost');
+    const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
+    const em = server.gatehouse.database.orm.em.fork();
+    const oldHash = await new PasswordHasher(5).hash(PASSWORD);
+    await em.nativeUpdate(User, { id: register.user.id }, { passwordHash: oldHash });
+
+    await server.sdk().Login({ input: { email, password: PASSWORD } });
+    const { passwordHash } = await em.fork().findOneOrFail(User, { id: register.user.id });
+    expect(passwordHash).not.toBe(oldHash);
+    expect(passwordHash).toMatch(new RegExp(`^bcrypt-sha256\\$\\$2b\\$0${server.config.bcryptCost}\\$`));
+    expect((await server.sdk().Login({ input: { email, password: PASSWORD } })).login.user.email).toBe(email);
   });
 
   it('logout revokes only the token that made the request', async () => {

@@ -37,6 +37,17 @@ describe('register input', () => {
     expect(await userCount()).toBe(before);
   });
 
+  it('refuses look-alike accounts: invisible characters are rejected, fullwidth letters fold to ASCII', async () => {
+    const email = uniqueEmail('victim');
+    await register(email, PASSWORD);
+    const [local, domain] = email.split('@');
+    const zeroWidth = await register(`${local}\u200b@${domain}`, PASSWORD);
+    expect(zeroWidth.body.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'email' });
+    const fullwidth = local.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+    const folded = await register(`${fullwidth}@${domain}`, PASSWORD);
+    expect(folded.body.errors?.[0].extensions).toEqual({ code: 'EMAIL_TAKEN', field: 'email' });
+  });
+
   it('accepts an email of exactly 254 characters', async () => {
     const email = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
     expect(email).toHaveLength(254);

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../../src/config';
 
-const SECRET = 's'.repeat(32);
+const SECRET = 'Zq8vJ2mX4pLr7tYw1nB5cK9dF3gH6sA0';
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
     loadConfig(env);
@@ -44,10 +44,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toEqual([]);
   });
 
-  it('rejects a JWT_SECRET shorter than 32 bytes of UTF-8', () => {
-    expect(problemsOf({ JWT_SECRET: 's'.repeat(31) })).toEqual([expect.stringMatching(/at least 32 bytes/)]);
+  it('rejects a JWT_SECRET shorter than 32 bytes of UTF-8, or one that is plainly not random', () => {
+    expect(problemsOf({ JWT_SECRET: SECRET.slice(0, 31) })).toEqual([expect.stringMatching(/at least 32 bytes/)]);
     // 11 three-byte characters are 33 bytes.
-    expect(problemsOf({ JWT_SECRET: '€'.repeat(11) })).toEqual([]);
+    expect(problemsOf({ JWT_SECRET: '€₩₹₽₺₴₦₱₿₪₫' })).toEqual([]);
+    expect(problemsOf({ JWT_SECRET: 'a'.repeat(64) })).toEqual([expect.stringMatching(/placeholder/)]);
+    expect(problemsOf({ JWT_SECRET: 'changeme'.repeat(4) })).toEqual([expect.stringMatching(/placeholder/)]);
   });
 
   it.each([
@@ -81,5 +83,8 @@ describe('loadConfig', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(first.jwt.secret);
     const second = loadConfig({ DATA_DIR: dataDir });
     expect(second.jwt).toMatchObject({ secret: first.jwt.secret, secretSource: 'file' });
+
+    chmodSync(file, 0o644);
+    expect(problemsOf({ DATA_DIR: dataDir })).toEqual([expect.stringMatching(/readable by its owner only/)]);
   });
 });

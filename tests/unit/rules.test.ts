@@ -2,7 +2,7 @@ import { ConnectionException, UniqueConstraintViolationException } from '@mikro-
 import { parseAuthorization } from '../../src/auth/bearer';
 import { assertAcceptablePassword, PASSWORD_MAX_LENGTH } from '../../src/auth/password-policy';
 import { PasswordHasher } from '../../src/auth/password-hasher';
-import { isDatabaseUnavailable } from '../../src/db/connection-errors';
+import { isDatabaseUnavailable } from '../../src/db/driver-errors';
 import { parseEmail } from '../../src/users/email';
 
 describe('parseAuthorization', () => {
@@ -23,7 +23,20 @@ describe('parseEmail', () => {
   it('trims and lower-cases before validating', () => {
     expect(parseEmail('  Alice@Example.COM \t')).toEqual({ ok: true, email: 'alice@example.com' });
   });
-  it.each(['', 'a@b', 'a b@example.com', 'a@example.com\u0000', `${'a'.repeat(250)}@x.io`])('rejects %j', (raw) => {
+  it('folds compatibility forms (fullwidth letters) into one spelling with NFKC', () => {
+    expect(parseEmail('ｖｉｃｔｉｍ@example.com')).toEqual({ ok: true, email: 'victim@example.com' });
+  });
+  it.each([
+    '',
+    'a@b',
+    'a b@example.com',
+    'a@example.com\u0000',
+    `${'a'.repeat(250)}@x.io`,
+    'victim\u200b@example.com',
+    'victim\u00ad@example.com',
+    'victim\u202e@example.com',
+    'victim\ufeff@example.com',
+  ])('rejects %j', (raw) => {
     expect(parseEmail(raw).ok).toBe(false);
   });
 });
@@ -54,6 +67,12 @@ describe('PasswordHasher', () => {
   it('lets every byte count, past bcrypt’s 72', async () => {
     const hash = await hasher.hash(`${'€'.repeat(30)}one`);
     await expect(hasher.verify(`${'€'.repeat(30)}two`, hash)).resolves.toBe(false);
+  });
+  it('asks for a rehash when the cost or the scheme differs', async () => {
+    const current = await hasher.hash('correct horse');
+    expect(hasher.needsRehash(current)).toBe(false);
+    expect(hasher.needsRehash(await new PasswordHasher(5).hash('correct horse'))).toBe(true);
+    expect(hasher.needsRehash(current.replace(/^bcrypt-sha256\$/, ''))).toBe(true);
   });
   it('refuses hashes of unknown schemes, such as a raw bcrypt hash', async () => {
     const raw = (await hasher.hash('correct horse')).replace(/^bcrypt-sha256\$/, '');

@@ -1,4 +1,4 @@
-import { ConnectionException } from '@mikro-orm/core';
+import { ConnectionException, DriverException } from '@mikro-orm/core';
 
 // Error codes that mean "the database cannot be reached right now", as opposed to a bug.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'ENOENT']);
@@ -23,4 +23,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     current = cause;
   }
   return false;
+}
+
+/**
+ * What of an error may go to the log. A driver error's message and detail carry the SQL with its
+ * parameters interpolated (a password hash, an email), so only its kind and location are kept.
+ */
+export function loggableError(error: unknown): unknown {
+  if (!(error instanceof DriverException)) return error;
+  const { name, code, table, constraint, column, routine } = error as DriverException & Record<string, unknown>;
+  return { type: name, code, table, constraint, column, routine };
 }
