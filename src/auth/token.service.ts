@@ -1,6 +1,7 @@
 import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config';
+import { isUuid } from '../common/uuid';
 import { AuthReason } from '../errors/codes';
 import { unauthenticated } from '../errors/errors';
 import { Role } from '../users/role';
@@ -23,7 +24,6 @@ export interface IssuedToken {
 // RFC 8725 3.11 / RFC 9068: an explicit type, so no other JWT signed with the same key passes as an access token.
 const ACCESS_TOKEN_TYPE = 'at+jwt';
 const ALGORITHM = 'HS256';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Far above any token we issue; longer input is rejected before it is parsed.
 const MAX_TOKEN_LENGTH = 4096;
 
@@ -88,8 +88,7 @@ export class TokenService {
     }
     if (typeof payload !== 'object' || payload === null) return undefined;
     const { sub, jti, iat, exp, role } = payload as Record<string, unknown>;
-    if (typeof sub !== 'string' || !UUID.test(sub)) return undefined;
-    if (typeof jti !== 'string' || !UUID.test(jti)) return undefined;
+    if (!isUuid(sub) || !isUuid(jti)) return undefined;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
     if (typeof iat !== 'number' || !Number.isFinite(iat)) return undefined;
     // Issued in the future: a clock problem or a forgery; either way not ours to trust.

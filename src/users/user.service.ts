@@ -1,14 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { isUuid } from '../common/uuid';
 import { parseEmail } from './email';
 import type { Role } from './role';
 import { User } from './user.entity';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export class UserService {
   /** Null for an unknown id, and for one that is not even a UUID. */
   async findById(em: EntityManager, id: string): Promise<User | null> {
-    return UUID.test(id) ? em.findOne(User, { id: id.toLowerCase() }) : null;
+    return isUuid(id) ? em.findOne(User, { id: id.toLowerCase() }) : null;
   }
 
   async findByEmail(em: EntityManager, email: string): Promise<User | null> {
