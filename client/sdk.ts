@@ -5,6 +5,13 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentNode } from 'graphql';
 import gql from 'graphql-tag';
+/** A new password, proven by the current one. */
+export type ChangePasswordInput = {
+  currentPassword: string;
+  /** 8 to 256 characters (Unicode code points after NFKC normalisation). */
+  newPassword: string;
+};
+
 /** Credentials of an existing account. */
 export type LoginInput = {
   /** Matched case-insensitively. */
@@ -12,9 +19,18 @@ export type LoginInput = {
   password: string;
 };
 
+/** Which sessions logout ends. */
+export type LogoutScope =
+  /** Every session of this user, this one included. */
+  | 'ALL'
+  /** The session of the token that made the request. */
+  | 'CURRENT'
+  /** Every other session of this user (other devices); this one continues. */
+  | 'OTHERS';
+
 /** A new account. */
 export type RegisterInput = {
-  /** Trimmed and lower-cased before use; at most 254 characters. */
+  /** Trimmed, NFKC-normalised and lower-cased before use; at most 254 characters. */
   email: string;
   /** 8 to 256 characters (Unicode code points after NFKC normalisation). */
   password: string;
@@ -25,40 +41,136 @@ export type Role =
   | 'ADMIN'
   | 'USER';
 
-export type UserFieldsFragment = { id: string, email: string, role: Role, createdAt: string };
+export type SecurityEventType =
+  | 'LOGIN_FAILED'
+  | 'LOGIN_SUCCEEDED'
+  | 'PASSWORD_CHANGED'
+  | 'REFRESH_TOKEN_REUSE'
+  | 'REVOKED_TOKEN_REUSE'
+  | 'ROLE_CHANGED'
+  | 'SESSION_REVOKED'
+  | 'USER_DISABLED'
+  | 'USER_ENABLED';
 
-export type AuthPayloadFieldsFragment = { accessToken: string, tokenType: string, expiresAt: string, user: { id: string, email: string, role: Role, createdAt: string } };
+/** HIGH events are also alerted. */
+export type Severity =
+  | 'HIGH'
+  | 'INFO'
+  | 'WARNING';
+
+export type UserFieldsFragment = { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null };
+
+export type AuthPayloadFieldsFragment = { accessToken: string, tokenType: string, expiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } };
+
+export type SecurityEventFieldsFragment = { id: string, type: SecurityEventType, severity: Severity, userId: string | null, sessionId: string | null, ip: string | null, userAgent: string | null, details: Record<string, unknown>, createdAt: string, lastSeenAt: string, count: number };
 
 export type RegisterMutationVariables = Exact<{
   input: RegisterInput;
 }>;
 
 
-export type RegisterMutation = { register: { accessToken: string, tokenType: string, expiresAt: string, user: { id: string, email: string, role: Role, createdAt: string } } };
+export type RegisterMutation = { register: { accessToken: string, tokenType: string, expiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } } };
 
 export type LoginMutationVariables = Exact<{
   input: LoginInput;
 }>;
 
 
-export type LoginMutation = { login: { accessToken: string, tokenType: string, expiresAt: string, user: { id: string, email: string, role: Role, createdAt: string } } };
+export type LoginMutation = { login: { accessToken: string, tokenType: string, expiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } } };
 
-export type LogoutMutationVariables = Exact<{ [key: string]: never; }>;
+export type RefreshMutationVariables = Exact<{
+  refreshToken: string;
+}>;
+
+
+export type RefreshMutation = { refresh: { accessToken: string, tokenType: string, expiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } } };
+
+export type LogoutMutationVariables = Exact<{
+  scope?: LogoutScope | null | undefined;
+}>;
 
 
 export type LogoutMutation = { logout: boolean };
 
+export type ChangePasswordMutationVariables = Exact<{
+  input: ChangePasswordInput;
+}>;
+
+
+export type ChangePasswordMutation = { changePassword: { accessToken: string, tokenType: string, expiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } } };
+
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { id: string, email: string, role: Role, createdAt: string } };
+export type MeQuery = { me: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } };
+
+export type SessionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SessionsQuery = { sessions: Array<{ id: string, createdAt: string, lastUsedAt: string, expiresAt: string, userAgent: string | null, ip: string | null, current: boolean }> };
+
+export type RevokeSessionMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevokeSessionMutation = { revokeSession: boolean };
+
+export type MyEventsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type MyEventsQuery = { myEvents: { edges: Array<{ cursor: string, node: { id: string, type: SecurityEventType, severity: Severity, userId: string | null, sessionId: string | null, ip: string | null, userAgent: string | null, details: Record<string, unknown>, createdAt: string, lastSeenAt: string, count: number } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type UserQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type UserQuery = { user: { id: string, email: string, role: Role, createdAt: string } | null };
+export type UserQuery = { user: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } | null };
+
+export type UsersQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  search?: string | null | undefined;
+}>;
+
+
+export type UsersQuery = { users: { count: number, edges: Array<{ cursor: string, node: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type SetUserRoleMutationVariables = Exact<{
+  id: string;
+  role: Role;
+}>;
+
+
+export type SetUserRoleMutation = { setUserRole: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } };
+
+export type DisableUserMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DisableUserMutation = { disableUser: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } };
+
+export type EnableUserMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type EnableUserMutation = { enableUser: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } };
+
+export type SecurityEventsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  type?: SecurityEventType | null | undefined;
+  userId?: string | null | undefined;
+}>;
+
+
+export type SecurityEventsQuery = { securityEvents: { edges: Array<{ cursor: string, node: { id: string, type: SecurityEventType, severity: Severity, userId: string | null, sessionId: string | null, ip: string | null, userAgent: string | null, details: Record<string, unknown>, createdAt: string, lastSeenAt: string, count: number } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export const UserFieldsFragmentDoc = gql`
     fragment UserFields on User {
@@ -66,6 +178,7 @@ export const UserFieldsFragmentDoc = gql`
   email
   role
   createdAt
+  disabledAt
 }
     `;
 export const AuthPayloadFieldsFragmentDoc = gql`
@@ -73,11 +186,28 @@ export const AuthPayloadFieldsFragmentDoc = gql`
   accessToken
   tokenType
   expiresAt
+  refreshToken
+  refreshTokenExpiresAt
   user {
     ...UserFields
   }
 }
     ${UserFieldsFragmentDoc}`;
+export const SecurityEventFieldsFragmentDoc = gql`
+    fragment SecurityEventFields on SecurityEvent {
+  id
+  type
+  severity
+  userId
+  sessionId
+  ip
+  userAgent
+  details
+  createdAt
+  lastSeenAt
+  count
+}
+    `;
 export const RegisterDocument = gql`
     mutation Register($input: RegisterInput!) {
   register(input: $input) {
@@ -92,11 +222,25 @@ export const LoginDocument = gql`
   }
 }
     ${AuthPayloadFieldsFragmentDoc}`;
+export const RefreshDocument = gql`
+    mutation Refresh($refreshToken: String!) {
+  refresh(refreshToken: $refreshToken) {
+    ...AuthPayloadFields
+  }
+}
+    ${AuthPayloadFieldsFragmentDoc}`;
 export const LogoutDocument = gql`
-    mutation Logout {
-  logout
+    mutation Logout($scope: LogoutScope) {
+  logout(scope: $scope)
 }
     `;
+export const ChangePasswordDocument = gql`
+    mutation ChangePassword($input: ChangePasswordInput!) {
+  changePassword(input: $input) {
+    ...AuthPayloadFields
+  }
+}
+    ${AuthPayloadFieldsFragmentDoc}`;
 export const MeDocument = gql`
     query Me {
   me {
@@ -104,6 +248,40 @@ export const MeDocument = gql`
   }
 }
     ${UserFieldsFragmentDoc}`;
+export const SessionsDocument = gql`
+    query Sessions {
+  sessions {
+    id
+    createdAt
+    lastUsedAt
+    expiresAt
+    userAgent
+    ip
+    current
+  }
+}
+    `;
+export const RevokeSessionDocument = gql`
+    mutation RevokeSession($id: ID!) {
+  revokeSession(id: $id)
+}
+    `;
+export const MyEventsDocument = gql`
+    query MyEvents($first: Int, $after: String) {
+  myEvents(first: $first, after: $after) {
+    edges {
+      cursor
+      node {
+        ...SecurityEventFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    ${SecurityEventFieldsFragmentDoc}`;
 export const UserDocument = gql`
     query User($id: ID!) {
   user(id: $id) {
@@ -111,6 +289,60 @@ export const UserDocument = gql`
   }
 }
     ${UserFieldsFragmentDoc}`;
+export const UsersDocument = gql`
+    query Users($first: Int, $after: String, $search: String) {
+  users(first: $first, after: $after, search: $search) {
+    count
+    edges {
+      cursor
+      node {
+        ...UserFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    ${UserFieldsFragmentDoc}`;
+export const SetUserRoleDocument = gql`
+    mutation SetUserRole($id: ID!, $role: Role!) {
+  setUserRole(id: $id, role: $role) {
+    ...UserFields
+  }
+}
+    ${UserFieldsFragmentDoc}`;
+export const DisableUserDocument = gql`
+    mutation DisableUser($id: ID!) {
+  disableUser(id: $id) {
+    ...UserFields
+  }
+}
+    ${UserFieldsFragmentDoc}`;
+export const EnableUserDocument = gql`
+    mutation EnableUser($id: ID!) {
+  enableUser(id: $id) {
+    ...UserFields
+  }
+}
+    ${UserFieldsFragmentDoc}`;
+export const SecurityEventsDocument = gql`
+    query SecurityEvents($first: Int, $after: String, $type: SecurityEventType, $userId: ID) {
+  securityEvents(first: $first, after: $after, type: $type, userId: $userId) {
+    edges {
+      cursor
+      node {
+        ...SecurityEventFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    ${SecurityEventFieldsFragmentDoc}`;
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -120,14 +352,44 @@ export function getSdk<C>(requester: Requester<C>) {
     Login(variables: LoginMutationVariables, options?: C): Promise<LoginMutation> {
       return requester<LoginMutation, LoginMutationVariables>(LoginDocument, variables, options) as Promise<LoginMutation>;
     },
+    Refresh(variables: RefreshMutationVariables, options?: C): Promise<RefreshMutation> {
+      return requester<RefreshMutation, RefreshMutationVariables>(RefreshDocument, variables, options) as Promise<RefreshMutation>;
+    },
     Logout(variables?: LogoutMutationVariables, options?: C): Promise<LogoutMutation> {
       return requester<LogoutMutation, LogoutMutationVariables>(LogoutDocument, variables, options) as Promise<LogoutMutation>;
+    },
+    ChangePassword(variables: ChangePasswordMutationVariables, options?: C): Promise<ChangePasswordMutation> {
+      return requester<ChangePasswordMutation, ChangePasswordMutationVariables>(ChangePasswordDocument, variables, options) as Promise<ChangePasswordMutation>;
     },
     Me(variables?: MeQueryVariables, options?: C): Promise<MeQuery> {
       return requester<MeQuery, MeQueryVariables>(MeDocument, variables, options) as Promise<MeQuery>;
     },
+    Sessions(variables?: SessionsQueryVariables, options?: C): Promise<SessionsQuery> {
+      return requester<SessionsQuery, SessionsQueryVariables>(SessionsDocument, variables, options) as Promise<SessionsQuery>;
+    },
+    RevokeSession(variables: RevokeSessionMutationVariables, options?: C): Promise<RevokeSessionMutation> {
+      return requester<RevokeSessionMutation, RevokeSessionMutationVariables>(RevokeSessionDocument, variables, options) as Promise<RevokeSessionMutation>;
+    },
+    MyEvents(variables?: MyEventsQueryVariables, options?: C): Promise<MyEventsQuery> {
+      return requester<MyEventsQuery, MyEventsQueryVariables>(MyEventsDocument, variables, options) as Promise<MyEventsQuery>;
+    },
     User(variables: UserQueryVariables, options?: C): Promise<UserQuery> {
       return requester<UserQuery, UserQueryVariables>(UserDocument, variables, options) as Promise<UserQuery>;
+    },
+    Users(variables?: UsersQueryVariables, options?: C): Promise<UsersQuery> {
+      return requester<UsersQuery, UsersQueryVariables>(UsersDocument, variables, options) as Promise<UsersQuery>;
+    },
+    SetUserRole(variables: SetUserRoleMutationVariables, options?: C): Promise<SetUserRoleMutation> {
+      return requester<SetUserRoleMutation, SetUserRoleMutationVariables>(SetUserRoleDocument, variables, options) as Promise<SetUserRoleMutation>;
+    },
+    DisableUser(variables: DisableUserMutationVariables, options?: C): Promise<DisableUserMutation> {
+      return requester<DisableUserMutation, DisableUserMutationVariables>(DisableUserDocument, variables, options) as Promise<DisableUserMutation>;
+    },
+    EnableUser(variables: EnableUserMutationVariables, options?: C): Promise<EnableUserMutation> {
+      return requester<EnableUserMutation, EnableUserMutationVariables>(EnableUserDocument, variables, options) as Promise<EnableUserMutation>;
+    },
+    SecurityEvents(variables?: SecurityEventsQueryVariables, options?: C): Promise<SecurityEventsQuery> {
+      return requester<SecurityEventsQuery, SecurityEventsQueryVariables>(SecurityEventsDocument, variables, options) as Promise<SecurityEventsQuery>;
     }
   };
 }

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config';
-import { schedulePurge } from './auth/revocation-purge';
 import { openDatabase, type Database } from './db/database';
 import { createApolloServer } from './graphql/apollo';
 import { createContextFactory } from './graphql/context';
@@ -29,7 +28,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
   });
   const database = await openDatabase(config, fastify.log);
   try {
-    const services = createServices(config);
+    const services = createServices(config, database.orm, fastify.log);
     const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config);
     await apollo.start();
 
@@ -38,9 +37,9 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
     fastify.route({
       url: '/graphql',
       method: ['GET', 'POST', 'OPTIONS'],
-      handler: fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services) }),
+      handler: fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services, config) }),
     });
-    const stopPurge = schedulePurge(database.orm, services.revocations, config.revocationPurgeIntervalSeconds, fastify.log);
+    const stopPurge = services.housekeeping.schedule(database.orm, config.purgeIntervalSeconds, fastify.log);
 
     return {
       fastify,
@@ -49,6 +48,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
       async close() {
         await stopPurge();
         await fastify.close();
+        await services.alerts.close();
         await database.close();
       },
     };

@@ -29,7 +29,22 @@ export interface Config {
     readonly clockToleranceSeconds: number;
   };
   readonly bcryptCost: number;
-  readonly revocationPurgeIntervalSeconds: number;
+  readonly sessions: {
+    /** A session whose refresh token is unused this long ends. */
+    readonly idleTimeoutSeconds: number;
+    /** A session ends this long after login, however active. */
+    readonly absoluteLifetimeSeconds: number;
+    /** A rotated refresh token presented again within this window gets the same new token. */
+    readonly reuseGraceSeconds: number;
+    /** Also send the refresh token in an HttpOnly cookie, and leave it out of response bodies. */
+    readonly cookie: boolean;
+  };
+  readonly securityEventRetentionSeconds: number;
+  /** Repeats of the same security event within this window are counted on one row. */
+  readonly securityEventDedupeSeconds: number;
+  readonly alertWebhook: { readonly url: string; readonly secret: string } | undefined;
+  /** How often the housekeeping purge (revocations, sessions, events) runs. */
+  readonly purgeIntervalSeconds: number;
   readonly bodyLimitBytes: number;
 }
 
@@ -45,12 +60,13 @@ type Env = Record<string, string | undefined>;
 export const JWT_SECRET_MIN_BYTES = 32;
 const MAX_CLOCK_TOLERANCE_SECONDS = 30;
 
-/** Parses "900", "900s", "15m", "1h" into seconds. */
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Parses "900", "900s", "15m", "1h", "7d" into seconds. */
 export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+)\s*(s|m|h)?\s*$/i.exec(text);
+  const match = /^\s*(\d+)\s*([smhd])?\s*$/i.exec(text);
   if (!match) return undefined;
-  const unit = (match[2] ?? 's').toLowerCase();
-  return Number(match[1]) * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1);
+  return Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's').toLowerCase()];
 }
 
 /**
@@ -84,7 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     const seconds = parseDuration(raw);
     if (seconds === undefined || seconds < minSeconds || seconds > maxSeconds) {
       problems.push(
-        `${name} must be a duration such as 900, 900s, 15m or 1h, from ${minSeconds}s to ${maxSeconds}s (got "${raw}")`,
+        `${name} must be a duration such as 900, 900s, 15m, 1h or 7d, from ${minSeconds}s to ${maxSeconds}s (got "${raw}")`,
       );
       return parseDuration(fallback)!;
     }
@@ -131,7 +147,16 @@ export function loadConfig(env: Env = process.env): Config {
       clockToleranceSeconds: int('JWT_CLOCK_TOLERANCE', 5, 0, MAX_CLOCK_TOLERANCE_SECONDS),
     },
     bcryptCost,
-    revocationPurgeIntervalSeconds: duration('REVOCATION_PURGE_INTERVAL', '10m', 1, 24 * 3600),
+    sessions: {
+      idleTimeoutSeconds: duration('SESSION_IDLE_TIMEOUT', '7d', 60, 365 * 86400),
+      absoluteLifetimeSeconds: duration('SESSION_LIFETIME', '30d', 60, 365 * 86400),
+      reuseGraceSeconds: duration('REFRESH_REUSE_GRACE', '10s', 0, 60),
+      cookie: bool('REFRESH_TOKEN_COOKIE', false),
+    },
+    securityEventRetentionSeconds: duration('SECURITY_EVENT_RETENTION', '90d', 86400, 10 * 365 * 86400),
+    securityEventDedupeSeconds: duration('SECURITY_EVENT_DEDUPE_WINDOW', '1m', 1, 86400),
+    alertWebhook: readAlertWebhook(env, problems),
+    purgeIntervalSeconds: duration('PURGE_INTERVAL', '10m', 1, 24 * 3600),
     bodyLimitBytes: int('BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -180,6 +205,17 @@ function readJwtSecret(
   const value = readFileSync(file, 'utf8').trim();
   checkSecretStrength(value, file, problems);
   return { value, source };
+}
+
+function readAlertWebhook(env: Env, problems: string[]): Config['alertWebhook'] {
+  const url = env.ALERT_WEBHOOK_URL?.trim();
+  if (!url) return undefined;
+  if (!/^https?:\/\//.test(url)) problems.push('ALERT_WEBHOOK_URL must be an http:// or https:// URL');
+  const secret = env.ALERT_WEBHOOK_SECRET ?? '';
+  if (Buffer.byteLength(secret, 'utf8') < JWT_SECRET_MIN_BYTES) {
+    problems.push(`ALERT_WEBHOOK_SECRET must be set, at least ${JWT_SECRET_MIN_BYTES} bytes, when ALERT_WEBHOOK_URL is set`);
+  }
+  return { url, secret };
 }
 
 /** RFC 8725 3.5: the HMAC key must be long and random, not a word or a placeholder. */

@@ -1,24 +1,55 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { RevocationService } from './auth/revocation.service';
 import { TokenService } from './auth/token.service';
+import { ViewerService } from './auth/viewer.service';
+import { AlertService } from './events/alert.service';
+import { SecurityEventService } from './events/security-event.service';
+import { Housekeeping } from './housekeeping';
+import { RotationKey } from './sessions/refresh-token';
+import { SessionControlService } from './sessions/session-control.service';
+import { SessionService } from './sessions/session.service';
+import { AdminService } from './users/admin.service';
 import { UserService } from './users/user.service';
 
 /** Process-wide services; per-request state (the EntityManager, the viewer) is passed in by callers. */
 export interface Services {
   auth: AuthService;
+  viewer: ViewerService;
+  sessions: SessionService;
+  sessionControl: SessionControlService;
   users: UserService;
+  admin: AdminService;
+  events: SecurityEventService;
+  alerts: AlertService;
   tokens: TokenService;
   revocations: RevocationService;
   passwords: PasswordHasher;
+  housekeeping: Housekeeping;
 }
 
-export function createServices(config: Pick<Config, 'jwt' | 'bcryptCost'>): Services {
+export function createServices(config: Config, orm: MikroORM, log: FastifyBaseLogger): Services {
   const passwords = new PasswordHasher(config.bcryptCost);
   const tokens = new TokenService(config.jwt);
   const revocations = new RevocationService(config.jwt.clockToleranceSeconds);
-  const users = new UserService();
-  const auth = new AuthService(passwords, tokens, revocations, users);
-  return { auth, users, tokens, revocations, passwords };
+  const alerts = new AlertService(config.alertWebhook, log);
+  const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log);
+  const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
+  return {
+    auth: new AuthService(passwords, tokens, sessions, events),
+    viewer: new ViewerService(tokens, events),
+    sessions,
+    sessionControl: new SessionControlService(sessions, revocations, events),
+    users: new UserService(),
+    admin: new AdminService(sessions, events),
+    events,
+    alerts,
+    tokens,
+    revocations,
+    passwords,
+    housekeeping: new Housekeeping(config, revocations),
+  };
 }

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { User } from '../users/user.entity';
 
-@ObjectType({ description: 'What register and login return: an access token and who it is for.' })
+@ObjectType({ description: 'What register, login, refresh and changePassword return: a token pair and who it is for.' })
 export class AuthPayload {
   @Field({ description: 'A JWT to send as "Authorization: Bearer <accessToken>".' })
   accessToken!: string;
@@ -11,6 +11,15 @@ export class AuthPayload {
 
   @Field({ description: "When accessToken stops working (the token's exp claim)." })
   expiresAt!: Date;
+
+  @Field({
+    description:
+      'Opaque; exchange it with the refresh mutation for a new pair. Each works once. Empty when the server sends it as an HttpOnly cookie instead (REFRESH_TOKEN_COOKIE).',
+  })
+  refreshToken!: string;
+
+  @Field({ description: 'When the session ends unless refreshed: the idle timeout or its absolute end, whichever is first.' })
+  refreshTokenExpiresAt!: Date;
 
   @Field(() => User)
   user!: User;

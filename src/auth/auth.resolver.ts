@@ -1,24 +1,48 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Context } from '../graphql/context';
+import { LogoutScope } from '../sessions/logout-scope';
 import { AuthPayload } from './auth.payload';
-import { LoginInput, RegisterInput } from './credentials.input';
+import { ChangePasswordInput, LoginInput, RegisterInput } from './credentials.input';
 
 @Resolver()
 export class AuthResolver {
-  @Mutation(() => AuthPayload, { description: 'Creates an account and signs it in.' })
-  register(@Arg('input') input: RegisterInput, @Ctx() { em, services }: Context): Promise<AuthPayload> {
-    return services.auth.register(em, input);
+  @Mutation(() => AuthPayload, { description: 'Creates an account and signs it in (a new session).' })
+  async register(@Arg('input') input: RegisterInput, @Ctx() { em, services, client, refreshCookie }: Context): Promise<AuthPayload> {
+    return refreshCookie.deliver(await services.auth.register(em, input, client));
   }
 
-  @Mutation(() => AuthPayload, { description: 'Signs in with email and password.' })
-  login(@Arg('input') input: LoginInput, @Ctx() { em, services }: Context): Promise<AuthPayload> {
-    return services.auth.login(em, input);
+  @Mutation(() => AuthPayload, { description: 'Signs in with email and password (a new session).' })
+  async login(@Arg('input') input: LoginInput, @Ctx() { em, services, client, refreshCookie }: Context): Promise<AuthPayload> {
+    return refreshCookie.deliver(await services.auth.login(em, input, client));
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: 'Exchanges a refresh token for a new token pair. Each refresh token works once. Pass "" to use the refresh cookie.',
+  })
+  async refresh(@Arg('refreshToken') refreshToken: string, @Ctx() { em, services, client, refreshCookie }: Context): Promise<AuthPayload> {
+    const presented = refreshToken || refreshCookie.read() || '';
+    return refreshCookie.deliver(await services.auth.refresh(em, presented, client));
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: 'Revokes the access token that made this request, on every instance.' })
-  async logout(@Ctx() { em, services, viewer }: Context): Promise<boolean> {
-    await services.auth.logout(em, await viewer.require());
+  @Mutation(() => AuthPayload, { description: 'Changes the password, ends every session, and returns tokens of a fresh one.' })
+  async changePassword(
+    @Arg('input') input: ChangePasswordInput,
+    @Ctx() { em, services, viewer, client, refreshCookie }: Context,
+  ): Promise<AuthPayload> {
+    return refreshCookie.deliver(await services.auth.changePassword(em, await viewer.require(), input, client));
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, {
+    description: 'Ends sessions (by default the current one) and revokes their tokens, on every instance, before it returns.',
+  })
+  async logout(
+    @Arg('scope', () => LogoutScope, { defaultValue: LogoutScope.CURRENT }) scope: LogoutScope,
+    @Ctx() { em, services, viewer, client, refreshCookie }: Context,
+  ): Promise<boolean> {
+    await services.sessionControl.logout(em, await viewer.require(), scope, client);
+    if (scope !== LogoutScope.OTHERS) refreshCookie.clear();
     return true;
   }
 }

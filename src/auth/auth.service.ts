@@ -1,14 +1,16 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ClientInfo } from '../common/request-meta';
 import { AuthReason } from '../errors/codes';
 import { badUserInput, emailTaken, unauthenticated } from '../errors/errors';
+import { SecurityEventType } from '../events/security-event-type';
+import type { SecurityEventService } from '../events/security-event.service';
+import { RevokeReason, type SessionGrant, type SessionService } from '../sessions/session.service';
 import { parseEmail } from '../users/email';
 import { User } from '../users/user.entity';
-import type { UserService } from '../users/user.service';
 import type { AuthPayload } from './auth.payload';
 import type { PasswordHasher } from './password-hasher';
 import { assertAcceptablePassword, assertPasswordNotOversized } from './password-policy';
-import type { RevocationService } from './revocation.service';
 import type { TokenService } from './token.service';
 import type { Viewer } from './viewer';
 
@@ -17,15 +19,21 @@ export interface Credentials {
   password: string;
 }
 
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
+/** Everything that proves who someone is and hands out tokens: register, login, refresh, password change. */
 export class AuthService {
   constructor(
     private readonly passwords: PasswordHasher,
     private readonly tokens: TokenService,
-    private readonly revocations: RevocationService,
-    private readonly users: UserService,
+    private readonly sessions: SessionService,
+    private readonly events: SecurityEventService,
   ) {}
 
-  async register(em: EntityManager, input: Credentials): Promise<AuthPayload> {
+  async register(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
     const email = parseEmail(input.email);
     if (!email.ok) throw badUserInput('email', email.message);
     assertAcceptablePassword(input.password);
@@ -39,43 +47,76 @@ export class AuthService {
       if (error instanceof UniqueConstraintViolationException) throw emailTaken();
       throw error;
     }
-    return this.signIn(user);
+    return this.payload(await this.sessions.start(em, user, client));
   }
 
   /**
    * An unknown email, a malformed email and a wrong password fail alike, after one bcrypt comparison
    * each, so neither the answer nor its timing tells whether an account exists.
    */
-  async login(em: EntityManager, input: Credentials): Promise<AuthPayload> {
+  async login(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
     assertPasswordNotOversized(input.password);
     const email = parseEmail(input.email);
     const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
     const valid = user ? await this.passwords.verify(input.password, user.passwordHash) : await this.passwords.verifyNothing(input.password);
-    if (!user || !valid) throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
+    if (!user || !valid) {
+      await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user?.id, client });
+      throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
+    }
+    // Said only to someone who knows the password.
+    if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
     if (this.passwords.needsRehash(user.passwordHash)) {
       // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
       user.passwordHash = await this.passwords.hash(input.password);
-      await em.flush();
     }
-    return this.signIn(user);
+    const grant = await this.sessions.start(em, user, client);
+    await this.events.record({ type: SecurityEventType.LOGIN_SUCCEEDED, userId: user.id, sessionId: grant.session.id, client });
+    return this.payload(grant);
   }
 
-  /** Revokes the token that made the request; the user's other tokens keep working. */
-  async logout(em: EntityManager, viewer: Viewer): Promise<void> {
-    await this.revocations.revoke(em, viewer.claims);
+  /** Rotates a refresh token. A rotated token presented after the grace window ends its session: theft. */
+  async refresh(em: EntityManager, refreshToken: string, client: ClientInfo): Promise<AuthPayload> {
+    const outcome = await this.sessions.rotate(em, refreshToken);
+    if (outcome.kind === 'reused') {
+      await this.events.record({
+        type: SecurityEventType.REFRESH_TOKEN_REUSE,
+        userId: outcome.session.user.id,
+        sessionId: outcome.session.id,
+        client,
+      });
+      throw unauthenticated(AuthReason.REFRESH_TOKEN_REUSED);
+    }
+    return this.payload(outcome);
   }
 
-  /** Verifies the token, then checks revocation and loads the user. Any database failure propagates: fail closed. */
-  async resolveViewer(em: EntityManager, token: string): Promise<Viewer> {
-    const claims = this.tokens.verify(token);
-    if (await this.revocations.isRevoked(em, claims.jti)) throw unauthenticated(AuthReason.TOKEN_REVOKED);
-    const user = await this.users.findById(em, claims.sub);
-    if (!user) throw unauthenticated(AuthReason.TOKEN_INVALID);
-    return { user, claims };
+  /** Verifies the current password, sets the new one, ends every session and opens a fresh one (ASVS 7.4.3). */
+  async changePassword(em: EntityManager, viewer: Viewer, input: PasswordChange, client: ClientInfo): Promise<AuthPayload> {
+    assertPasswordNotOversized(input.currentPassword, 'currentPassword');
+    assertAcceptablePassword(input.newPassword, 'newPassword');
+    const { user } = viewer;
+    if (!(await this.passwords.verify(input.currentPassword, user.passwordHash))) {
+      throw badUserInput('currentPassword', 'The current password is not correct.');
+    }
+    const passwordHash = await this.passwords.hash(input.newPassword);
+    const grant = await em.transactional(async (tx) => {
+      const current = tx.merge(user);
+      current.passwordHash = passwordHash;
+      await this.sessions.revokeAll(tx, user.id, RevokeReason.PASSWORD_CHANGED);
+      return this.sessions.start(tx, current, client);
+    });
+    await this.events.record({ type: SecurityEventType.PASSWORD_CHANGED, userId: user.id, sessionId: grant.session.id, client });
+    return this.payload(grant);
   }
 
-  private signIn(user: User): AuthPayload {
-    const { token, expiresAt } = this.tokens.issue(user);
-    return { accessToken: token, tokenType: 'Bearer', expiresAt, user };
+  private payload({ session, user, refreshToken }: SessionGrant): AuthPayload {
+    const { token, expiresAt } = this.tokens.issue(user, session.id);
+    return {
+      accessToken: token,
+      tokenType: 'Bearer',
+      expiresAt,
+      refreshToken,
+      refreshTokenExpiresAt: this.sessions.endsAt(session),
+      user,
+    };
   }
 }

@@ -5,7 +5,7 @@ const PASSWORD_RULE = `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characte
 
 @InputType({ description: 'A new account.' })
 export class RegisterInput {
-  @Field({ description: 'Trimmed and lower-cased before use; at most 254 characters.' })
+  @Field({ description: 'Trimmed, NFKC-normalised and lower-cased before use; at most 254 characters.' })
   email!: string;
 
   @Field({ description: PASSWORD_RULE })
@@ -19,4 +19,13 @@ export class LoginInput {
 
   @Field()
   password!: string;
+}
+
+@InputType({ description: 'A new password, proven by the current one.' })
+export class ChangePasswordInput {
+  @Field()
+  currentPassword!: string;
+
+  @Field({ description: PASSWORD_RULE })
+  newPassword!: string;
 }

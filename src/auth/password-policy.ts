@@ -17,16 +17,16 @@ const codePoints = (text: string): number => {
 };
 
 /** Rejects a password that can never be valid because it is too long, before any hashing. */
-export function assertPasswordNotOversized(password: string): void {
+export function assertPasswordNotOversized(password: string, field = 'password'): void {
   if (password.length > RAW_UNITS_LIMIT || codePoints(normalizePassword(password)) > PASSWORD_MAX_LENGTH) {
-    throw badUserInput('password', `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`);
+    throw badUserInput(field, `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`);
   }
 }
 
 /** The rules for a new password: length in code points after NFKC, and nothing else (ASVS 6.2). */
-export function assertAcceptablePassword(password: string): void {
-  assertPasswordNotOversized(password);
+export function assertAcceptablePassword(password: string, field = 'password'): void {
+  assertPasswordNotOversized(password, field);
   if (codePoints(normalizePassword(password)) < PASSWORD_MIN_LENGTH) {
-    throw badUserInput('password', `Password must be at least ${PASSWORD_MIN_LENGTH} characters.`);
+    throw badUserInput(field, `Password must be at least ${PASSWORD_MIN_LENGTH} characters.`);
   }
 }

@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { deleteInBatches } from '../db/batch-delete';
 import type { AccessClaims } from './token.service';
 import { RevokedToken } from './revoked-token.entity';
 
-const PURGE_SQL =
-  'delete from revoked_tokens where jti in (select jti from revoked_tokens where expires_at < ? limit ?)';
 
 /** The revoked-token list: written by logout, read on every authenticated request, purged on a schedule. */
 export class RevocationService {
@@ -29,11 +28,6 @@ export class RevocationService {
    */
   async purgeExpired(em: EntityManager, batchSize = 1000, now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.clockToleranceSeconds * 1000);
-    let total = 0;
-    for (;;) {
-      const { affectedRows } = await em.getConnection().execute<{ affectedRows: number }>(PURGE_SQL, [cutoff, batchSize], 'run');
-      total += affectedRows;
-      if (affectedRows < batchSize) return total;
-    }
+    return deleteInBatches(em, 'revoked_tokens', 'jti', 'expires_at < ?', [cutoff], batchSize);
   }
 }

@@ -9,6 +9,8 @@ import { Role } from '../users/role';
 /** The claims of a verified access token. `role` is informational: authorization reads the database. */
 export interface AccessClaims {
   sub: string;
+  /** The session this token belongs to. */
+  sid: string;
   jti: string;
   iat: number;
   exp: number;
@@ -40,10 +42,11 @@ export class TokenService {
     return this.options.clockToleranceSeconds;
   }
 
-  issue(user: { id: string; role: Role }, now = Date.now()): IssuedToken {
+  issue(user: { id: string; role: Role }, sessionId: string, now = Date.now()): IssuedToken {
     const iat = Math.floor(now / 1000);
     const claims: AccessClaims = {
       sub: user.id,
+      sid: sessionId,
       jti: randomUUID(),
       iat,
       exp: iat + this.options.accessTokenTtlSeconds,
@@ -87,13 +90,13 @@ export class TokenService {
       return undefined;
     }
     if (typeof payload !== 'object' || payload === null) return undefined;
-    const { sub, jti, iat, exp, role } = payload as Record<string, unknown>;
-    if (!isUuid(sub) || !isUuid(jti)) return undefined;
+    const { sub, sid, jti, iat, exp, role } = payload as Record<string, unknown>;
+    if (!isUuid(sub) || !isUuid(sid) || !isUuid(jti)) return undefined;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
     if (typeof iat !== 'number' || !Number.isFinite(iat)) return undefined;
     // Issued in the future: a clock problem or a forgery; either way not ours to trust.
     if (iat > Date.now() / 1000 + this.options.clockToleranceSeconds) return undefined;
     if (role !== Role.USER && role !== Role.ADMIN) return undefined;
-    return { sub, jti, iat, exp, role };
+    return { sub, sid, jti, iat, exp, role };
   }
 }

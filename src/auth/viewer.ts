@@ -7,6 +7,8 @@ import type { AccessClaims } from './token.service';
 export interface Viewer {
   user: User;
   claims: AccessClaims;
+  /** The session the access token belongs to (its `sid`). */
+  sessionId: string;
 }
 
 /**

@@ -17,10 +17,11 @@ const MESSAGES = [
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     if (current instanceof ConnectionException) return true;
-    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    const { code, message, cause, thrownValue } = current as Record<string, unknown>;
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || SQLSTATE.test(code))) return true;
     if (typeof message === 'string' && MESSAGES.some((pattern) => pattern.test(message))) return true;
-    current = cause;
+    // graphql-js wraps a thrown non-Error (the driver throws a bare socket error object) as NonErrorThrown.
+    current = cause ?? thrownValue;
   }
   return false;
 }

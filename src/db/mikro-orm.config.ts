@@ -3,9 +3,12 @@ import { Migrator } from '@mikro-orm/migrations';
 import { join } from 'node:path';
 import { migrationsList } from '../../migrations';
 import { RevokedToken } from '../auth/revoked-token.entity';
+import { SecurityEvent } from '../events/security-event.entity';
+import { RefreshToken } from '../sessions/refresh-token.entity';
+import { Session } from '../sessions/session.entity';
 import { User } from '../users/user.entity';
 
-export const entities = [User, RevokedToken];
+export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent];
 
 export interface OrmSettings {
   clientUrl: string;

@@ -7,6 +7,7 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   EMAIL_TAKEN: 'EMAIL_TAKEN',
+  LAST_ADMIN: 'LAST_ADMIN',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   NOT_FOUND: 'NOT_FOUND',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
@@ -21,6 +22,10 @@ export const AuthReason = {
   TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   TOKEN_REVOKED: 'TOKEN_REVOKED',
   INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  SESSION_EXPIRED: 'SESSION_EXPIRED',
+  SESSION_REVOKED: 'SESSION_REVOKED',
+  REFRESH_TOKEN_REUSED: 'REFRESH_TOKEN_REUSED',
+  USER_DISABLED: 'USER_DISABLED',
 } as const;
 export type AuthReason = (typeof AuthReason)[keyof typeof AuthReason];
 
@@ -29,6 +34,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   FORBIDDEN: 'You do not have permission to do this.',
   BAD_USER_INPUT: 'Invalid input.',
   EMAIL_TAKEN: 'An account with this email already exists.',
+  LAST_ADMIN: 'At least one enabled ADMIN must remain.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   NOT_FOUND: 'Not found.',
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Try again shortly.',
@@ -41,6 +47,10 @@ export const AUTH_REASON_MESSAGES: Record<AuthReason, string> = {
   TOKEN_EXPIRED: 'The access token has expired.',
   TOKEN_REVOKED: 'The access token has been revoked.',
   INVALID_CREDENTIALS: 'Invalid email or password.',
+  SESSION_EXPIRED: 'The session has expired. Log in again.',
+  SESSION_REVOKED: 'The session has been ended. Log in again.',
+  REFRESH_TOKEN_REUSED: 'This refresh token was already used. The session has been ended for safety. Log in again.',
+  USER_DISABLED: 'This account is disabled.',
 };
 
 /** Codes raised by GraphQL itself or Apollo Server that reach clients as they are. */

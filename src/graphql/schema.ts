@@ -3,11 +3,14 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
 import { AuthResolver } from '../auth/auth.resolver';
+import { SecurityEventResolver } from '../events/security-event.resolver';
+import { SessionResolver } from '../sessions/session.resolver';
+import { AdminResolver } from '../users/admin.resolver';
 import { UserResolver } from '../users/user.resolver';
 
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AuthResolver, UserResolver],
+    resolvers: [AuthResolver, UserResolver, SessionResolver, AdminResolver, SecurityEventResolver],
     authChecker,
     authMode: 'error',
     // Inputs are checked by the services, which raise BAD_USER_INPUT with the offending field.

@@ -6,7 +6,7 @@ import { Role } from './role';
 @ObjectType({ description: 'An account.' })
 @Entity({ tableName: 'users' })
 export class User {
-  [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'updatedAt' | 'disabledAt';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
@@ -32,4 +32,9 @@ export class User {
 
   @Property({ type: 'timestamptz', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
+
+  /** Set while an admin has disabled the account: no login, no refresh, no session. */
+  @Field(() => Date, { nullable: true, description: 'When an admin disabled this account; null while it is enabled.' })
+  @Property({ type: 'timestamptz', nullable: true })
+  disabledAt: Date | null = null;
 }

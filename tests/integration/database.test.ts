@@ -8,7 +8,7 @@ import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../help
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ REVOCATION_PURGE_INTERVAL: '1s' });
+  server = await startTestServer({ PURGE_INTERVAL: '1s' });
 });
 afterAll(() => server?.close());
 
@@ -48,7 +48,7 @@ describe('revoked-token purge', () => {
     expect(left.map((r) => r.jti).sort()).toEqual([...withinTolerance, ...live].map((r) => r.jti).sort());
   });
 
-  it('runs on its schedule (REVOCATION_PURGE_INTERVAL)', async () => {
+  it('runs on its schedule (PURGE_INTERVAL)', async () => {
     const stale = row(new Date(Date.now() - 3_600_000));
     await em().insert(RevokedToken, stale);
     for (let i = 0; i < 50 && (await em().count(RevokedToken, { jti: stale.jti })) > 0; i++) {

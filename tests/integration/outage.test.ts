@@ -44,31 +44,33 @@ it('fails closed with SERVICE_UNAVAILABLE while the database is down, and recove
   const token = register.accessToken;
 
   proxy.cut();
-  const attempts = {
-    me: server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${token}` }),
-    logout: server.post({ query: 'mutation { logout }' }, { authorization: `Bearer ${token}` }),
-    login: server.post({
-      query: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }',
-      variables: { input: { email, password: PASSWORD } },
-    }),
-    register: server.post({
-      query: 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }',
-      variables: { input: { email: uniqueEmail(), password: PASSWORD } },
-    }),
-  };
-  for (const [name, pending] of Object.entries(attempts)) {
-    const { status, body } = await pending;
-    expect({ name, status, data: body.data }).toEqual({ name, status: 200, data: null });
-    expect({ name, errors: body.errors }).toEqual({
-      name,
-      errors: [expect.objectContaining({ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } })],
-    });
-    expect(JSON.stringify(body)).not.toMatch(/ECONN|terminated|select|insert|127\.0\.0\.1/i);
+  try {
+    const attempts = {
+      me: server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${token}` }),
+      logout: server.post({ query: 'mutation { logout }' }, { authorization: `Bearer ${token}` }),
+      login: server.post({
+        query: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }',
+        variables: { input: { email, password: PASSWORD } },
+      }),
+      register: server.post({
+        query: 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }',
+        variables: { input: { email: uniqueEmail(), password: PASSWORD } },
+      }),
+    };
+    for (const [name, pending] of Object.entries(attempts)) {
+      const { status, body } = await pending;
+      expect({ name, status, data: body.data }).toEqual({ name, status: 200, data: null });
+      expect({ name, errors: body.errors }).toEqual({
+        name,
+        errors: [expect.objectContaining({ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } })],
+      });
+      expect(JSON.stringify(body)).not.toMatch(/ECONN|terminated|select|insert|127\.0\.0\.1/i);
+    }
+    const health = await fetch(`${server.baseUrl}/healthz`);
+    expect(health.status).toBe(503);
+  } finally {
+    proxy.restore();
   }
-  const health = await fetch(`${server.baseUrl}/healthz`);
-  expect(health.status).toBe(503);
-
-  proxy.restore();
   const { me } = await server.sdk(token).Me();
   expect(me.email).toBe(email);
   expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
@@ -80,12 +82,12 @@ it('masks an unexpected database error as INTERNAL_SERVER_ERROR without SQL', as
   const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
   await server.gatehouse.database.orm.em.fork().getConnection().execute('alter table revoked_tokens rename to revoked_tokens_gone');
   try {
-    const { status, body } = await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${register.accessToken}` });
-    expect(status).toBe(200);
-    expect(body.errors).toEqual([
-      expect.objectContaining({ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
-    ]);
-    expect(JSON.stringify(body)).not.toMatch(/revoked_tokens|select|relation|stack/i);
+      const { status, body } = await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${register.accessToken}` });
+      expect(status).toBe(200);
+      expect(body.errors).toEqual([
+        expect.objectContaining({ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+      ]);
+      expect(JSON.stringify(body)).not.toMatch(/revoked_tokens|select|relation|stack/i);
   } finally {
     await server.gatehouse.database.orm.em.fork().getConnection().execute('alter table revoked_tokens_gone rename to revoked_tokens');
   }

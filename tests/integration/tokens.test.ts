@@ -5,11 +5,11 @@ import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../help
 // Forged, tampered and malformed tokens against a real server: each must fail with the exact reason.
 
 let server: TestServer;
-let user: { id: string; token: string };
+let user: { id: string; sid: string; token: string };
 beforeAll(async () => {
   server = await startTestServer();
   const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
-  user = { id: register.user.id, token: register.accessToken };
+  user = { id: register.user.id, sid: (jwt.decode(register.accessToken) as { sid: string }).sid, token: register.accessToken };
 });
 afterAll(() => server?.close());
 
@@ -19,6 +19,7 @@ const now = () => Math.floor(Date.now() / 1000);
 /** The claims a genuine token would carry, for the forgeries to start from. */
 const claims = (overrides: Record<string, unknown> = {}) => ({
   sub: user.id,
+  sid: user.sid,
   jti: randomUUID(),
   iat: now(),
   exp: now() + 600,
@@ -67,6 +68,8 @@ const invalid: [string, () => string][] = [
   ['no iat', () => sign(omit('iat'))],
   ['no jti', () => sign(omit('jti'))],
   ['no sub', () => sign(omit('sub'))],
+  ['no sid', () => sign(omit('sid'))],
+  ['an unknown session', () => sign(claims({ sid: randomUUID() }))],
   ['a non-uuid jti', () => sign(claims({ jti: 'abc' }))],
   ['a non-uuid sub', () => sign(claims({ sub: "1' or '1'='1" }))],
   ['a future nbf', () => sign(claims({ nbf: now() + 3600 }))],

@@ -90,6 +90,7 @@ describe('isDatabaseUnavailable', () => {
     ['pg terminated', new Error('Connection terminated unexpectedly')],
     ['knex acquire timeout', new Error('Knex: Timeout acquiring a connection. The pool is probably full.')],
     ['MikroORM ConnectionException', new ConnectionException(new Error('x'))],
+    ['a bare socket error thrown as a non-Error', Object.assign(new Error('Unexpected error value'), { thrownValue: { code: 'ECONNRESET' } })],
   ])('recognises %s', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });

@@ -1,0 +1,36 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum SecurityEventType {
+  LOGIN_SUCCEEDED = 'LOGIN_SUCCEEDED',
+  LOGIN_FAILED = 'LOGIN_FAILED',
+  /** A revoked access token (logged out, or of a revoked session) was presented. */
+  REVOKED_TOKEN_REUSE = 'REVOKED_TOKEN_REUSE',
+  /** A rotated refresh token was presented after the grace window: the session was revoked. */
+  REFRESH_TOKEN_REUSE = 'REFRESH_TOKEN_REUSE',
+  PASSWORD_CHANGED = 'PASSWORD_CHANGED',
+  SESSION_REVOKED = 'SESSION_REVOKED',
+  ROLE_CHANGED = 'ROLE_CHANGED',
+  USER_DISABLED = 'USER_DISABLED',
+  USER_ENABLED = 'USER_ENABLED',
+}
+
+export enum Severity {
+  INFO = 'INFO',
+  WARNING = 'WARNING',
+  HIGH = 'HIGH',
+}
+
+export const SEVERITY: Record<SecurityEventType, Severity> = {
+  LOGIN_SUCCEEDED: Severity.INFO,
+  LOGIN_FAILED: Severity.WARNING,
+  REVOKED_TOKEN_REUSE: Severity.HIGH,
+  REFRESH_TOKEN_REUSE: Severity.HIGH,
+  PASSWORD_CHANGED: Severity.INFO,
+  SESSION_REVOKED: Severity.INFO,
+  ROLE_CHANGED: Severity.WARNING,
+  USER_DISABLED: Severity.WARNING,
+  USER_ENABLED: Severity.INFO,
+};
+
+registerEnumType(SecurityEventType, { name: 'SecurityEventType' });
+registerEnumType(Severity, { name: 'Severity', description: 'HIGH events are also alerted.' });

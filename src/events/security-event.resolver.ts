@@ -1,0 +1,34 @@
+import { Arg, Authorized, Ctx, ID, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { Connection, type Page } from '../common/pagination';
+import type { Context } from '../graphql/context';
+import { Role } from '../users/role';
+import { SecurityEventType } from './security-event-type';
+import { SecurityEvent } from './security-event.entity';
+
+@ObjectType({ description: 'A page of security events, newest first.' })
+export class SecurityEventConnection extends Connection(SecurityEvent) {}
+
+@Resolver()
+export class SecurityEventResolver {
+  @Authorized(Role.ADMIN)
+  @Query(() => SecurityEventConnection, { description: 'ADMIN only. Security events, newest first.' })
+  securityEvents(
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('type', () => SecurityEventType, { nullable: true }) type: SecurityEventType | null,
+    @Arg('userId', () => ID, { nullable: true }) userId: string | null,
+    @Ctx() { em, services }: Context,
+  ): Promise<Page<SecurityEvent>> {
+    return services.events.list(em, { first, after, type, userId });
+  }
+
+  @Authorized()
+  @Query(() => SecurityEventConnection, { description: "The signed-in user's own account history, newest first." })
+  async myEvents(
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() { em, services, viewer }: Context,
+  ): Promise<Page<SecurityEvent>> {
+    return services.events.list(em, { first, after, userId: (await viewer.require()).user.id });
+  }
+}

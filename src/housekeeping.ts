@@ -1,0 +1,59 @@
+import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RevocationService } from './auth/revocation.service';
+import type { Config } from './config';
+import { deleteInBatches } from './db/batch-delete';
+import { loggableError } from './db/driver-errors';
+
+export interface PurgeResult {
+  revocations: number;
+  sessions: number;
+  events: number;
+}
+
+/**
+ * Deletes what can no longer matter: revocations of expired tokens, sessions that ended longer ago than
+ * any of their access tokens can live (their refresh tokens go with them), and security events past
+ * the retention period. Nothing that could still be presented and accepted is removed.
+ */
+export class Housekeeping {
+  constructor(
+    private readonly config: Pick<Config, 'jwt' | 'sessions' | 'securityEventRetentionSeconds'>,
+    private readonly revocations: RevocationService,
+  ) {}
+
+  async purge(em: EntityManager, now = new Date()): Promise<PurgeResult> {
+    const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+    // An access token of a session can outlive the session's end by its TTL (plus the clock tolerance).
+    const tokenLife = this.config.jwt.accessTokenTtlSeconds + this.config.jwt.clockToleranceSeconds;
+    const ended = ago(tokenLife);
+    const idle = ago(this.config.sessions.idleTimeoutSeconds + tokenLife);
+    return {
+      revocations: await this.revocations.purgeExpired(em, 1000, now),
+      sessions: await deleteInBatches(em, 'sessions', 'id', 'revoked_at < ? or expires_at < ? or last_used_at < ?', [ended, ended, idle]),
+      events: await deleteInBatches(em, 'security_events', 'id', 'created_at < ?', [ago(this.config.securityEventRetentionSeconds)]),
+    };
+  }
+
+  /** Purges now and then every `intervalSeconds`. Returns a function that stops the schedule. */
+  schedule(orm: MikroORM, intervalSeconds: number, log: FastifyBaseLogger): () => Promise<void> {
+    let running: Promise<void> | undefined;
+    const run = () => {
+      running ??= this.purge(orm.em.fork())
+        .then((deleted) => {
+          if (deleted.revocations + deleted.sessions + deleted.events > 0) log.info({ deleted }, 'housekeeping purge');
+        })
+        .catch((error: unknown) => log.warn({ err: loggableError(error) }, 'housekeeping purge failed; will retry'))
+        .finally(() => {
+          running = undefined;
+        });
+    };
+    const timer = setInterval(run, intervalSeconds * 1000);
+    timer.unref();
+    run();
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+
+// 256 random bits, base64url: 43 characters.
+const FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+export const newRefreshToken = (): string => randomBytes(32).toString('base64url');
+
+export const isRefreshTokenFormat = (token: string): boolean => FORMAT.test(token);
+
+/** Refresh tokens are stored only as this hash; 256 random bits need no slow hash. */
+export const hashRefreshToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/**
+ * The token that replaces `parent` on rotation is HMAC(key, parent): unguessable without both, and
+ * recomputable, so a second tab refreshing with `parent` inside the grace window gets the very same new
+ * token although only hashes are stored.
+ */
+export class RotationKey {
+  private readonly key: Buffer;
+
+  constructor(secret: string) {
+    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), 'gatehouse refresh-token rotation', 32));
+  }
+
+  childOf(parent: string): string {
+    return createHmac('sha256', this.key).update(parent).digest('base64url');
+  }
+}

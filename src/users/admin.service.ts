@@ -1,0 +1,104 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { afterCursor, decodeCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
+import type { ClientInfo } from '../common/request-meta';
+import { isUuid } from '../common/uuid';
+import { lastAdmin, notFound } from '../errors/errors';
+import { SecurityEventType } from '../events/security-event-type';
+import type { SecurityEventService } from '../events/security-event.service';
+import { RevokeReason, type SessionService } from '../sessions/session.service';
+import { Role } from './role';
+import { User } from './user.entity';
+
+export interface UserFilter {
+  first?: number | null;
+  after?: string | null;
+  search?: string | null;
+}
+
+// Serialises every change that could remove an admin, across instances, for the length of a transaction.
+const ADMINS_LOCK_SQL = "select pg_advisory_xact_lock(hashtext('gatehouse:admins'))";
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** What an ADMIN can do to accounts. Every change is effective on the affected user's next request. */
+export class AdminService {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly events: SecurityEventService,
+  ) {}
+
+  async listUsers(em: EntityManager, filter: UserFilter): Promise<Page<User>> {
+    const size = pageSize(filter.first);
+    const search = filter.search?.trim().toLowerCase();
+    const rows = await em.find(
+      User,
+      { ...afterCursor(decodeCursor(filter.after)), ...(search ? { email: { $like: `%${escapeLike(search)}%` } } : {}) },
+      { orderBy: NEWEST_FIRST, limit: size + 1 },
+    );
+    return toPage(rows, size);
+  }
+
+  async setRole(em: EntityManager, actor: User, id: string, role: Role, client: ClientInfo): Promise<User> {
+    const { user, changed, from } = await this.changeAdmins(em, id, (target) => {
+      const previous = target.role;
+      target.role = role;
+      return previous;
+    });
+    if (changed) {
+      await this.events.record({ type: SecurityEventType.ROLE_CHANGED, userId: user.id, client, details: { from, to: role, by: actor.id } });
+    }
+    return user;
+  }
+
+  /** Disables the account and ends all of its sessions at once (ASVS 7.4.2). */
+  async disable(em: EntityManager, actor: User, id: string, client: ClientInfo): Promise<User> {
+    const { user, changed } = await this.changeAdmins(em, id, async (target, tx) => {
+      const wasDisabled = target.disabledAt;
+      target.disabledAt ??= new Date();
+      await this.sessions.revokeAll(tx, target.id, RevokeReason.USER_DISABLED);
+      return wasDisabled;
+    });
+    if (changed) await this.events.record({ type: SecurityEventType.USER_DISABLED, userId: user.id, client, details: { by: actor.id } });
+    return user;
+  }
+
+  async enable(em: EntityManager, actor: User, id: string, client: ClientInfo): Promise<User> {
+    const user = await this.find(em, id);
+    if (user.disabledAt) {
+      user.disabledAt = null;
+      await em.flush();
+      await this.events.record({ type: SecurityEventType.USER_ENABLED, userId: user.id, client, details: { by: actor.id } });
+    }
+    return user;
+  }
+
+  /**
+   * Applies `change` to the user under the admins lock, then refuses the result if no enabled ADMIN is left.
+   * `change` returns the previous value of what it changed, to tell whether anything did.
+   */
+  private async changeAdmins<T>(
+    em: EntityManager,
+    id: string,
+    change: (target: User, tx: EntityManager) => T | Promise<T>,
+  ): Promise<{ user: User; changed: boolean; from: T }> {
+    return em.transactional(async (tx) => {
+      await tx.execute(ADMINS_LOCK_SQL);
+      const user = await this.find(tx, id);
+      const before = { role: user.role, disabledAt: user.disabledAt };
+      const from = await change(user, tx);
+      const wasActiveAdmin = before.role === Role.ADMIN && !before.disabledAt;
+      const isActiveAdmin = user.role === Role.ADMIN && !user.disabledAt;
+      if (wasActiveAdmin && !isActiveAdmin) {
+        const others = await tx.count(User, { role: Role.ADMIN, disabledAt: null, id: { $ne: user.id } });
+        if (others === 0) throw lastAdmin();
+      }
+      return { user, changed: before.role !== user.role || before.disabledAt !== user.disabledAt, from };
+    });
+  }
+
+  private async find(em: EntityManager, id: string): Promise<User> {
+    const user = isUuid(id) ? await em.findOne(User, { id: id.toLowerCase() }) : null;
+    if (!user) throw notFound();
+    return user;
+  }
+}
