@@ -3,6 +3,7 @@ import { GatehouseError } from '../../client';
 import { PasswordHasher } from '../../src/auth/password-hasher';
 import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';
+import { failure } from '../helpers/failure';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
 
 let server: TestServer;
@@ -11,15 +12,6 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const failure = async (promise: Promise<unknown>): Promise<GatehouseError> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatehouseError) return error;
-    throw error;
-  }
-  throw new Error('expected the operation to fail');
-};
 
 describe('register, login, me, logout through the typed SDK', () => {
   it('registers a user, signs them in and answers me', async () => {

@@ -1,0 +1,208 @@
+import { RefreshToken } from '../../src/sessions/refresh-token.entity';
+import { Session } from '../../src/sessions/session.entity';
+import { failure } from '../helpers/failure';
+import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.close());
+
+const em = () => server.gatehouse.database.orm.em.fork();
+const signUp = async (label = 'user') => {
+  const email = uniqueEmail(label);
+  const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
+  return { email, ...register };
+};
+const login = async (email: string) => (await server.sdk().Login({ input: { email, password: PASSWORD } })).login;
+const reason = async (promise: Promise<unknown>) => {
+  const error = await failure(promise);
+  expect(error.code).toBe('UNAUTHENTICATED');
+  return error.reason;
+};
+/** Moves a token's rotation into the past, as if the grace window had gone by. */
+const ageRotation = (seconds: number) =>
+  em().getConnection().execute(`update refresh_tokens set rotated_at = rotated_at - interval '${seconds} seconds' where rotated_at is not null`);
+
+describe('refresh', () => {
+  it('rotates: the old refresh token is spent, the new pair works, and the session stays one', async () => {
+    const user = await signUp();
+    expect(user.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const { refresh } = await server.sdk().Refresh({ refreshToken: user.refreshToken });
+    expect(refresh.refreshToken).not.toBe(user.refreshToken);
+    expect(refresh.accessToken).not.toBe(user.accessToken);
+    expect((await server.sdk(refresh.accessToken).Me()).me.id).toBe(user.user.id);
+    expect((await server.sdk(refresh.accessToken).Sessions()).sessions).toHaveLength(1);
+    // Refresh tokens are stored only as hashes.
+    const stored = await em().find(RefreshToken, { session: { user: user.user.id } });
+    expect(stored.map((t) => t.tokenHash)).not.toContain(user.refreshToken);
+    expect(stored.map((t) => t.tokenHash)).not.toContain(refresh.refreshToken);
+  });
+
+  it('gives concurrent refreshes with one token the same new token: 20 in parallel, one live session', async () => {
+    const user = await signUp('race');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => server.sdk().Refresh({ refreshToken: user.refreshToken })),
+    );
+    const next = new Set(results.map((r) => r.refresh.refreshToken));
+    expect(next.size).toBe(1);
+    const sessions = await em().find(Session, { user: user.user.id });
+    expect(sessions).toHaveLength(1);
+    const live = await em().find(RefreshToken, { session: sessions[0].id, rotatedAt: null });
+    expect(live).toHaveLength(1);
+    // The shared new token works once more, then rotates on.
+    const { refresh } = await server.sdk().Refresh({ refreshToken: [...next][0] });
+    expect(refresh.refreshToken).not.toBe([...next][0]);
+  });
+
+  it('treats a rotated token presented after the grace window as theft: the whole session ends at once', async () => {
+    const user = await signUp('theft');
+    const other = await login(user.email);
+    const { refresh } = await server.sdk().Refresh({ refreshToken: user.refreshToken });
+    await ageRotation(server.config.sessions.reuseGraceSeconds + 1);
+
+    expect(await reason(server.sdk().Refresh({ refreshToken: user.refreshToken }))).toBe('REFRESH_TOKEN_REUSED');
+    // Every token of that session stops working: the legitimate holder's new pair included.
+    expect(await reason(server.sdk(refresh.accessToken).Me())).toBe('TOKEN_REVOKED');
+    expect(await reason(server.sdk(user.accessToken).Me())).toBe('TOKEN_REVOKED');
+    expect(await reason(server.sdk().Refresh({ refreshToken: refresh.refreshToken }))).toBe('SESSION_REVOKED');
+    // Other sessions of the user are untouched.
+    expect((await server.sdk(other.accessToken).Me()).me.id).toBe(user.user.id);
+
+    const { myEvents } = await server.sdk(other.accessToken).MyEvents({ first: 50 });
+    expect(myEvents.edges.map((e) => e.node.type)).toContain('REFRESH_TOKEN_REUSE');
+  });
+
+  it('also ends the session when a token two rotations old comes back, even within the window', async () => {
+    const user = await signUp();
+    const second = (await server.sdk().Refresh({ refreshToken: user.refreshToken })).refresh;
+    await server.sdk().Refresh({ refreshToken: second.refreshToken });
+    expect(await reason(server.sdk().Refresh({ refreshToken: user.refreshToken }))).toBe('REFRESH_TOKEN_REUSED');
+  });
+
+  it('answers unknown, malformed, expired and idle refresh tokens precisely', async () => {
+    expect(await reason(server.sdk().Refresh({ refreshToken: 'x'.repeat(43) }))).toBe('TOKEN_INVALID');
+    expect(await reason(server.sdk().Refresh({ refreshToken: 'not a token' }))).toBe('TOKEN_INVALID');
+    expect(await reason(server.sdk().Refresh({ refreshToken: '' }))).toBe('TOKEN_INVALID');
+
+    const expired = await signUp();
+    await em().nativeUpdate(Session, { user: expired.user.id }, { expiresAt: new Date(Date.now() - 1000) });
+    expect(await reason(server.sdk().Refresh({ refreshToken: expired.refreshToken }))).toBe('SESSION_EXPIRED');
+    expect(await reason(server.sdk(expired.accessToken).Me())).toBe('TOKEN_EXPIRED');
+
+    const idle = await signUp();
+    const longAgo = new Date(Date.now() - (server.config.sessions.idleTimeoutSeconds + 60) * 1000);
+    await em().nativeUpdate(Session, { user: idle.user.id }, { lastUsedAt: longAgo });
+    expect(await reason(server.sdk().Refresh({ refreshToken: idle.refreshToken }))).toBe('SESSION_EXPIRED');
+  });
+
+  it('reports when the session ends, and moves the idle end on each refresh', async () => {
+    const user = await signUp();
+    const idleEnd = Date.now() + server.config.sessions.idleTimeoutSeconds * 1000;
+    expect(Math.abs(new Date(user.refreshTokenExpiresAt).getTime() - idleEnd)).toBeLessThan(60_000);
+    await em().nativeUpdate(Session, { user: user.user.id }, { lastUsedAt: new Date(Date.now() - 3_600_000) });
+    const { refresh } = await server.sdk().Refresh({ refreshToken: user.refreshToken });
+    expect(new Date(refresh.refreshTokenExpiresAt).getTime()).toBeGreaterThan(idleEnd - 60_000);
+  });
+});
+
+describe('logout scopes', () => {
+  const threeSessions = async () => {
+    const user = await signUp('scopes');
+    return { user, a: user, b: await login(user.email), c: await login(user.email) };
+  };
+
+  it('CURRENT (the default) ends only this session: its access and refresh tokens', async () => {
+    const { a, b } = await threeSessions();
+    await server.sdk(a.accessToken).Logout();
+    expect(await reason(server.sdk(a.accessToken).Me())).toBe('TOKEN_REVOKED');
+    expect(await reason(server.sdk().Refresh({ refreshToken: a.refreshToken }))).toBe('SESSION_REVOKED');
+    expect((await server.sdk(b.accessToken).Me()).me).toBeTruthy();
+  });
+
+  it('OTHERS ends every other session and keeps this one', async () => {
+    const { a, b, c } = await threeSessions();
+    expect((await server.sdk(a.accessToken).Logout({ scope: 'OTHERS' })).logout).toBe(true);
+    for (const other of [b, c]) {
+      expect(await reason(server.sdk(other.accessToken).Me())).toBe('TOKEN_REVOKED');
+      expect(await reason(server.sdk().Refresh({ refreshToken: other.refreshToken }))).toBe('SESSION_REVOKED');
+    }
+    expect((await server.sdk(a.accessToken).Me()).me).toBeTruthy();
+    const { sessions } = await server.sdk(a.accessToken).Sessions();
+    expect(sessions.map((s) => s.current)).toEqual([true]);
+    expect((await server.sdk().Refresh({ refreshToken: a.refreshToken })).refresh.accessToken).toBeTruthy();
+  });
+
+  it('ALL ends every session, this one included', async () => {
+    const { a, b, c } = await threeSessions();
+    await server.sdk(b.accessToken).Logout({ scope: 'ALL' });
+    for (const session of [a, b, c]) {
+      expect(await reason(server.sdk(session.accessToken).Me())).toBe('TOKEN_REVOKED');
+      expect(await reason(server.sdk().Refresh({ refreshToken: session.refreshToken }))).toBe('SESSION_REVOKED');
+    }
+  });
+});
+
+describe('sessions and revokeSession', () => {
+  it('lists the active sessions with the current one marked, and the client that opened each', async () => {
+    const user = await signUp();
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'TestBrowser/1.0' },
+      body: JSON.stringify({
+        query: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }',
+        variables: { input: { email: user.email, password: PASSWORD } },
+      }),
+    });
+    const second = ((await response.json()) as { data: { login: { accessToken: string } } }).data.login;
+    const { sessions } = await server.sdk(second.accessToken).Sessions();
+    expect(sessions).toHaveLength(2);
+    const current = sessions.find((s) => s.current)!;
+    expect(current).toMatchObject({ userAgent: 'TestBrowser/1.0', ip: '127.0.0.1' });
+    expect(sessions.filter((s) => s.current)).toHaveLength(1);
+  });
+
+  it('ends one of your sessions at once, and answers NOT_FOUND alike for a stranger’s and for none', async () => {
+    const user = await signUp();
+    const laptop = await login(user.email);
+    const stranger = await signUp('stranger');
+    const { sessions } = await server.sdk(user.accessToken).Sessions();
+    const laptopSession = sessions.find((s) => !s.current)!;
+
+    expect((await server.sdk(user.accessToken).RevokeSession({ id: laptopSession.id })).revokeSession).toBe(true);
+    expect(await reason(server.sdk(laptop.accessToken).Me())).toBe('TOKEN_REVOKED');
+
+    const strangerSession = (await server.sdk(stranger.accessToken).Sessions()).sessions[0].id;
+    const foreign = await failure(server.sdk(user.accessToken).RevokeSession({ id: strangerSession }));
+    const missing = await failure(server.sdk(user.accessToken).RevokeSession({ id: '00000000-0000-4000-8000-000000000000' }));
+    const malformed = await failure(server.sdk(user.accessToken).RevokeSession({ id: 'nope' }));
+    for (const error of [foreign, missing, malformed]) expect(error.errors[0]).toMatchObject({ message: foreign.message, extensions: { code: 'NOT_FOUND' } });
+    expect((await server.sdk(stranger.accessToken).Me()).me).toBeTruthy();
+  });
+});
+
+describe('changePassword', () => {
+  it('checks the current password and the policy, then ends every other session and returns fresh tokens', async () => {
+    const user = await signUp();
+    const other = await login(user.email);
+    const sdk = server.sdk(user.accessToken);
+
+    const wrong = await failure(sdk.ChangePassword({ input: { currentPassword: 'not it at all', newPassword: 'a brand new passphrase' } }));
+    expect(wrong.errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'currentPassword' });
+    const weak = await failure(sdk.ChangePassword({ input: { currentPassword: PASSWORD, newPassword: 'short' } }));
+    expect(weak.errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'newPassword' });
+    // Nothing changed by the failed attempts.
+    expect((await server.sdk(other.accessToken).Me()).me).toBeTruthy();
+
+    const { changePassword } = await sdk.ChangePassword({ input: { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' } });
+    for (const old of [user, other]) {
+      expect(await reason(server.sdk(old.accessToken).Me())).toBe('TOKEN_REVOKED');
+      expect(await reason(server.sdk().Refresh({ refreshToken: old.refreshToken }))).toBe('SESSION_REVOKED');
+    }
+    expect((await server.sdk(changePassword.accessToken).Me()).me.id).toBe(user.user.id);
+    expect((await server.sdk().Refresh({ refreshToken: changePassword.refreshToken })).refresh).toBeTruthy();
+    expect(await reason(server.sdk().Login({ input: { email: user.email, password: PASSWORD } }))).toBe('INVALID_CREDENTIALS');
+    expect((await server.sdk().Login({ input: { email: user.email, password: 'a brand new passphrase' } })).login).toBeTruthy();
+  });
+});
