@@ -6,7 +6,7 @@ import { SecurityEventType, Severity } from './security-event-type';
 
 /**
  * Something security-relevant that happened to an account. Repeats of the same event (same type, user,
- * session and IP) within the dedupe window update one row's `count` instead of adding rows.
+ * session, IP and details) within the dedupe window update one row's `count` instead of adding rows.
  */
 @ObjectType({ description: 'A security-relevant event on an account.' })
 @Entity({ tableName: 'security_events' })
@@ -59,7 +59,7 @@ export class SecurityEvent {
   @Property({ type: 'integer' })
   count: number = 1;
 
-  /** type|user|session|ip|window: one row per repeat window. */
+  /** A hash of type, user, session, IP, details and window: one row per repeat window. */
   @Unique({ name: 'security_events_dedupe_key_unique' })
   @Property({ type: 'text', hidden: true })
   dedupeKey!: string;

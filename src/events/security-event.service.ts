@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterCursor, decodeCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
@@ -54,7 +54,11 @@ export class SecurityEventService {
       userAgent: input.client?.userAgent ?? null,
       details: input.details ?? {},
     };
-    const dedupeKey = [event.type, event.userId, event.sessionId, event.ip, window].join('|');
+    const details = JSON.stringify(event.details);
+    // The same event repeated: same type, user, session, client and details within one window.
+    const dedupeKey = createHash('sha256')
+      .update([event.type, event.userId, event.sessionId, event.ip, details, window].join('|'))
+      .digest('base64url');
     try {
       // Its own EntityManager: the event is kept even when the caller's transaction rolls back.
       const [row] = await this.orm.em
@@ -62,7 +66,7 @@ export class SecurityEventService {
         .getConnection()
         .execute<{ inserted: boolean }[]>(UPSERT_SQL, [
           event.id, event.type, event.severity, event.userId, event.sessionId, event.ip, event.userAgent,
-          JSON.stringify(event.details), now, now, dedupeKey,
+          details, now, now, dedupeKey,
         ]);
       // Alert once per dedupe window, not once per repeat: an attacker cannot flood the webhook either.
       if (row?.inserted && severity === Severity.HIGH) this.alerts.notify({ ...event, createdAt: now.toISOString() });

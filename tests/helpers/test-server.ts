@@ -36,9 +36,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...database.env,
     ...env,
   };
-  const config = loadConfig(serverEnv);
+  let config: Config;
   let gatehouse: Gatehouse;
   try {
+    config = loadConfig(serverEnv);
     gatehouse = await createGatehouse(config);
     await gatehouse.fastify.listen({ host: '127.0.0.1', port: 0 });
   } catch (error) {

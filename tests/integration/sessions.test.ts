@@ -177,7 +177,9 @@ describe('sessions and revokeSession', () => {
     const foreign = await failure(server.sdk(user.accessToken).RevokeSession({ id: strangerSession }));
     const missing = await failure(server.sdk(user.accessToken).RevokeSession({ id: '00000000-0000-4000-8000-000000000000' }));
     const malformed = await failure(server.sdk(user.accessToken).RevokeSession({ id: 'nope' }));
-    for (const error of [foreign, missing, malformed]) expect(error.errors[0]).toMatchObject({ message: foreign.message, extensions: { code: 'NOT_FOUND' } });
+    for (const error of [foreign, missing, malformed]) {
+      expect(error.errors[0]).toMatchObject({ message: foreign.message, extensions: { code: 'NOT_FOUND' } });
+    }
     expect((await server.sdk(stranger.accessToken).Me()).me).toBeTruthy();
   });
 });
