@@ -3,6 +3,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { migrate, openDatabase } from './db/database';
 import { RevocationService } from './auth/revocation.service';
+import { Housekeeping } from './housekeeping';
 import { Role } from './users/role';
 import { UserService } from './users/user.service';
 
@@ -12,7 +13,7 @@ Commands:
   migrate              apply pending migrations
   promote <email>      make the user an ADMIN
   demote <email>       make the user a USER
-  purge-revocations    delete revocations of tokens that have expired
+  purge                delete expired revocations, ended sessions and old security events now
 
 Uses the same configuration as the server (DATABASE_URL, or the embedded database in DATA_DIR, which
 works while the server is running).`;
@@ -28,7 +29,7 @@ export async function runCli(
     out.log(USAGE);
     return command ? 0 : 2;
   }
-  if (!['migrate', 'promote', 'demote', 'purge-revocations'].includes(command)) {
+  if (!['migrate', 'promote', 'demote', 'purge'].includes(command)) {
     out.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -59,8 +60,9 @@ export async function runCli(
         return 0;
       }
       default: {
-        const deleted = await new RevocationService(config.jwt.clockToleranceSeconds).purgeExpired(em);
-        out.log(`Deleted ${deleted} expired revocations.`);
+        const housekeeping = new Housekeeping(config, new RevocationService(config.jwt.clockToleranceSeconds));
+        const deleted = await housekeeping.purge(em);
+        out.log(`Deleted ${deleted.revocations} revocations, ${deleted.sessions} sessions and ${deleted.events} security events.`);
         return 0;
       }
     }

@@ -95,6 +95,6 @@ describe('the CLI, beside the running server', () => {
 
   it('migrates (nothing pending) and purges', async () => {
     expect(await cli('migrate')).toEqual({ code: 0, output: 'No pending migrations.' });
-    expect((await cli('purge-revocations')).output).toMatch(/^Deleted \d+ expired revocations\.$/);
+    expect((await cli('purge')).output).toMatch(/^Deleted \d+ revocations, \d+ sessions and \d+ security events\.$/);
   });
 });
