@@ -12,7 +12,8 @@ module.exports = {
           transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
           target: 'es2022',
         },
-        module: { type: 'commonjs' },
+        // import() stays native, for ESM-only packages (jose) in tests.
+        module: { type: 'commonjs', ignoreDynamic: true },
       },
     ],
   },

@@ -8,7 +8,7 @@ import gql from 'graphql-tag';
 /** A new password, proven by the current one. */
 export type ChangePasswordInput = {
   currentPassword: string;
-  /** 8 to 256 characters (Unicode code points after NFKC normalisation). */
+  /** PASSWORD_MIN_LENGTH (8 by default) to 256 characters, counted in Unicode code points after NFKC normalisation; not a common password, not containing the email. */
   newPassword: string;
 };
 
@@ -32,7 +32,7 @@ export type LogoutScope =
 export type RegisterInput = {
   /** Trimmed, NFKC-normalised and lower-cased before use; at most 254 characters. */
   email: string;
-  /** 8 to 256 characters (Unicode code points after NFKC normalisation). */
+  /** PASSWORD_MIN_LENGTH (8 by default) to 256 characters, counted in Unicode code points after NFKC normalisation; not a common password, not containing the email. */
   password: string;
 };
 

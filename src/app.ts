@@ -8,6 +8,7 @@ import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './graphql/schema';
 import { registerHttpErrorHandlers } from './http/errors';
 import { registerHealthRoute } from './http/health';
+import { registerJwksRoute } from './http/jwks';
 import { createServices, type Services } from './services';
 
 export interface Gatehouse {
@@ -34,6 +35,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
 
     registerHttpErrorHandlers(fastify);
     registerHealthRoute(fastify, database);
+    registerJwksRoute(fastify, services.tokens.keys);
     fastify.route({
       url: '/graphql',
       method: ['GET', 'POST', 'OPTIONS'],

@@ -27,8 +27,17 @@ export interface Config {
     readonly audience: string;
     readonly accessTokenTtlSeconds: number;
     readonly clockToleranceSeconds: number;
+    readonly algorithm: JwtAlgorithm;
+    /** Signing keys, newest first: the first signs, all verify. Unset: one HS256 key, JWT_SECRET. */
+    readonly keys: readonly JwtKeyConfig[] | undefined;
   };
   readonly bcryptCost: number;
+  readonly passwords: {
+    readonly minLength: number;
+    /** Base URL of a k-anonymity range API (e.g. https://api.pwnedpasswords.com/range); unset: off. */
+    readonly breachedApi: string | undefined;
+    readonly breachedTimeoutMs: number;
+  };
   readonly sessions: {
     /** A session whose refresh token is unused this long ends. */
     readonly idleTimeoutSeconds: number;
@@ -46,6 +55,17 @@ export interface Config {
   /** How often the housekeeping purge (revocations, sessions, events) runs. */
   readonly purgeIntervalSeconds: number;
   readonly bodyLimitBytes: number;
+}
+
+export const JWT_ALGORITHMS = ['HS256', 'ES256', 'RS256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** One entry of JWT_KEYS: a `secret` (HS256), or a PEM `privateKey` / `publicKey` (ES256, RS256). */
+export interface JwtKeyConfig {
+  readonly kid: string;
+  readonly secret?: string;
+  readonly privateKey?: string;
+  readonly publicKey?: string;
 }
 
 export class ConfigError extends Error {
@@ -120,12 +140,17 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const dataDir = resolve(str('DATA_DIR', '.data'));
 
+  const breachedApi = env.BREACHED_PASSWORD_API?.trim();
+  if (breachedApi && !/^https?:\/\//.test(breachedApi)) problems.push('BREACHED_PASSWORD_API must be an http:// or https:// URL');
+
   const bcryptCost = int('BCRYPT_COST', 12, 4, 15);
   if (production && bcryptCost < 10) {
     problems.push(`BCRYPT_COST must be at least 10 when NODE_ENV=production (got ${bcryptCost})`);
   }
 
   const secret = readJwtSecret(env, production, dataDir, problems);
+  const jwtAlgorithm = str('JWT_ALGORITHM', 'HS256').toUpperCase() as JwtAlgorithm;
+  if (!JWT_ALGORITHMS.includes(jwtAlgorithm)) problems.push(`JWT_ALGORITHM must be one of ${JWT_ALGORITHMS.join(', ')}`);
 
   const config: Config = {
     nodeEnv,
@@ -145,8 +170,15 @@ export function loadConfig(env: Env = process.env): Config {
       audience: str('JWT_AUDIENCE', 'gatehouse'),
       accessTokenTtlSeconds: duration('ACCESS_TOKEN_TTL', '15m', 10, 24 * 3600),
       clockToleranceSeconds: int('JWT_CLOCK_TOLERANCE', 5, 0, MAX_CLOCK_TOLERANCE_SECONDS),
+      algorithm: jwtAlgorithm,
+      keys: readJwtKeys(env, jwtAlgorithm, problems),
     },
     bcryptCost,
+    passwords: {
+      minLength: int('PASSWORD_MIN_LENGTH', 8, 8, 64),
+      breachedApi: breachedApi || undefined,
+      breachedTimeoutMs: int('BREACHED_PASSWORD_TIMEOUT_MS', 2000, 100, 30_000),
+    },
     sessions: {
       idleTimeoutSeconds: duration('SESSION_IDLE_TIMEOUT', '7d', 60, 365 * 86400),
       absoluteLifetimeSeconds: duration('SESSION_LIFETIME', '30d', 60, 365 * 86400),
@@ -205,6 +237,51 @@ function readJwtSecret(
   const value = readFileSync(file, 'utf8').trim();
   checkSecretStrength(value, file, problems);
   return { value, source };
+}
+
+/** JWT_KEYS (JSON) or JWT_KEYS_FILE (a JSON file): `[{"kid": "...", "secret"|"privateKey"|"publicKey": "..."}]`. */
+function readJwtKeys(env: Env, algorithm: JwtAlgorithm, problems: string[]): JwtKeyConfig[] | undefined {
+  let text = env.JWT_KEYS?.trim();
+  const file = env.JWT_KEYS_FILE?.trim();
+  if (!text && file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      problems.push(`JWT_KEYS_FILE cannot be read: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+  if (!text) {
+    if (algorithm !== 'HS256') problems.push(`JWT_ALGORITHM=${algorithm} needs its keys in JWT_KEYS or JWT_KEYS_FILE`);
+    return undefined;
+  }
+  let keys: JwtKeyConfig[];
+  try {
+    keys = JSON.parse(text) as JwtKeyConfig[];
+  } catch {
+    problems.push('JWT_KEYS must be a JSON array of {"kid", "secret" | "privateKey" | "publicKey"}');
+    return undefined;
+  }
+  if (!Array.isArray(keys) || keys.length === 0) {
+    problems.push('JWT_KEYS must list at least one key, the signing key first');
+    return undefined;
+  }
+  const kids = new Set<string>();
+  keys.forEach((key, index) => {
+    const where = `JWT_KEYS[${index}]`;
+    if (typeof key?.kid !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(key.kid)) problems.push(`${where}.kid must be 1-64 of A-Z a-z 0-9 . _ -`);
+    else if (kids.has(key.kid)) problems.push(`${where}.kid "${key.kid}" is listed twice`);
+    else kids.add(key.kid);
+    if (algorithm === 'HS256') {
+      if (typeof key?.secret !== 'string') problems.push(`${where} needs a "secret" for HS256`);
+      else checkSecretStrength(key.secret, `${where}.secret`, problems);
+    } else if (index === 0 && typeof key?.privateKey !== 'string') {
+      problems.push(`${where} is the signing key and needs a PEM "privateKey" for ${algorithm}`);
+    } else if (typeof key?.privateKey !== 'string' && typeof key?.publicKey !== 'string') {
+      problems.push(`${where} needs a PEM "privateKey" or "publicKey" for ${algorithm}`);
+    }
+  });
+  return keys;
 }
 
 function readAlertWebhook(env: Env, problems: string[]): Config['alertWebhook'] {

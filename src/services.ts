@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
+import { PasswordPolicy } from './auth/password-policy';
 import { RevocationService } from './auth/revocation.service';
 import { TokenService } from './auth/token.service';
 import { ViewerService } from './auth/viewer.service';
@@ -39,7 +40,7 @@ export function createServices(config: Config, orm: MikroORM, log: FastifyBaseLo
   const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log);
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
   return {
-    auth: new AuthService(passwords, tokens, sessions, events),
+    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events),
     viewer: new ViewerService(tokens, events),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),

@@ -10,7 +10,7 @@ import { parseEmail } from '../users/email';
 import { User } from '../users/user.entity';
 import type { AuthPayload } from './auth.payload';
 import type { PasswordHasher } from './password-hasher';
-import { assertAcceptablePassword, assertPasswordNotOversized } from './password-policy';
+import { assertPasswordNotOversized, type PasswordPolicy } from './password-policy';
 import type { TokenService } from './token.service';
 import type { Viewer } from './viewer';
 
@@ -28,6 +28,7 @@ export interface PasswordChange {
 export class AuthService {
   constructor(
     private readonly passwords: PasswordHasher,
+    private readonly policy: PasswordPolicy,
     private readonly tokens: TokenService,
     private readonly sessions: SessionService,
     private readonly events: SecurityEventService,
@@ -36,7 +37,7 @@ export class AuthService {
   async register(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
     const email = parseEmail(input.email);
     if (!email.ok) throw badUserInput('email', email.message);
-    assertAcceptablePassword(input.password);
+    await this.policy.assertAcceptable(input.password, email.email);
     // Cheap early answer; the unique index below is what decides under a race.
     if ((await em.count(User, { email: email.email })) > 0) throw emailTaken();
 
@@ -92,8 +93,8 @@ export class AuthService {
   /** Verifies the current password, sets the new one, ends every session and opens a fresh one (ASVS 7.4.3). */
   async changePassword(em: EntityManager, viewer: Viewer, input: PasswordChange, client: ClientInfo): Promise<AuthPayload> {
     assertPasswordNotOversized(input.currentPassword, 'currentPassword');
-    assertAcceptablePassword(input.newPassword, 'newPassword');
     const { user } = viewer;
+    await this.policy.assertAcceptable(input.newPassword, user.email, 'newPassword');
     if (!(await this.passwords.verify(input.currentPassword, user.passwordHash))) {
       throw badUserInput('currentPassword', 'The current password is not correct.');
     }

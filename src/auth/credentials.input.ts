@@ -1,7 +1,7 @@
 import { Field, InputType } from 'type-graphql';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
+import { PASSWORD_MAX_LENGTH } from './password-policy';
 
-const PASSWORD_RULE = `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (Unicode code points after NFKC normalisation).`;
+const PASSWORD_RULE = `PASSWORD_MIN_LENGTH (8 by default) to ${PASSWORD_MAX_LENGTH} characters, counted in Unicode code points after NFKC normalisation; not a common password, not containing the email.`;
 
 @InputType({ description: 'A new account.' })
 export class RegisterInput {

@@ -1,10 +1,11 @@
-import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config';
 import { isUuid } from '../common/uuid';
 import { AuthReason } from '../errors/codes';
 import { unauthenticated } from '../errors/errors';
 import { Role } from '../users/role';
+import { loadSigningKeys, type SigningKeys } from './signing-keys';
 
 /** The claims of a verified access token. `role` is informational: authorization reads the database. */
 export interface AccessClaims {
@@ -25,17 +26,19 @@ export interface IssuedToken {
 
 // RFC 8725 3.11 / RFC 9068: an explicit type, so no other JWT signed with the same key passes as an access token.
 const ACCESS_TOKEN_TYPE = 'at+jwt';
-const ALGORITHM = 'HS256';
 // Far above any token we issue; longer input is rejected before it is parsed.
 const MAX_TOKEN_LENGTH = 4096;
 
-/** The only module that signs or verifies JWTs (RFC 8725): one algorithm, issuer, audience, required claims. */
+/**
+ * The only module that signs or verifies JWTs (RFC 8725): one algorithm per deployment, keys chosen by
+ * `kid`, issuer, audience and required claims.
+ */
 export class TokenService {
-  // A KeyObject, not a string: jsonwebtoken otherwise tries to parse the secret as a public key on every verify.
-  private readonly key: KeyObject;
+  // KeyObjects, not strings: jsonwebtoken otherwise tries to parse a secret as a public key on every verify.
+  readonly keys: SigningKeys;
 
   constructor(private readonly options: Config['jwt']) {
-    this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
+    this.keys = loadSigningKeys(options);
   }
 
   get clockToleranceSeconds(): number {
@@ -52,9 +55,10 @@ export class TokenService {
       exp: iat + this.options.accessTokenTtlSeconds,
       role: user.role,
     };
-    const token = jwt.sign({ ...claims, iss: this.options.issuer, aud: this.options.audience }, this.key, {
-      algorithm: ALGORITHM,
-      header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE },
+    const { algorithm, signing } = this.keys;
+    const token = jwt.sign({ ...claims, iss: this.options.issuer, aud: this.options.audience }, signing.key, {
+      algorithm,
+      header: { alg: algorithm, typ: ACCESS_TOKEN_TYPE, kid: signing.kid },
     });
     return { token, claims, expiresAt: new Date(claims.exp * 1000) };
   }
@@ -62,10 +66,14 @@ export class TokenService {
   /** Returns the claims of a valid token or throws UNAUTHENTICATED with TOKEN_INVALID or TOKEN_EXPIRED. */
   verify(token: string): AccessClaims {
     if (token.length > MAX_TOKEN_LENGTH) throw unauthenticated(AuthReason.TOKEN_INVALID);
+    // An unknown or missing kid is rejected before any verification or lookup.
+    const kid = jwt.decode(token, { complete: true })?.header.kid;
+    const key = kid === undefined ? undefined : this.keys.verifying.get(kid);
+    if (!key) throw unauthenticated(AuthReason.TOKEN_INVALID);
     let decoded: jwt.Jwt;
     try {
-      decoded = jwt.verify(token, this.key, {
-        algorithms: [ALGORITHM],
+      decoded = jwt.verify(token, key, {
+        algorithms: [this.keys.algorithm],
         issuer: this.options.issuer,
         audience: this.options.audience,
         clockTolerance: this.options.clockToleranceSeconds,

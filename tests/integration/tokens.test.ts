@@ -30,11 +30,16 @@ const claims = (overrides: Record<string, unknown> = {}) => ({
 });
 
 /** Signs like the server does, but with whatever header, payload and secret the test wants. */
-function sign(payload: Record<string, unknown>, { alg = 'HS256', secret = server.config.jwt.secret, typ = 'at+jwt' } = {}) {
-  const head = `${b64({ alg, typ })}.${b64(payload)}`;
+function sign(
+  payload: Record<string, unknown>,
+  { alg = 'HS256', secret = server.config.jwt.secret, typ = 'at+jwt', kid = server.gatehouse.services.tokens.keys.signing.kid as string | null } = {},
+) {
+  const head = `${b64({ alg, typ, ...(kid === null ? {} : { kid }) })}.${b64(payload)}`;
   const digest = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }[alg] ?? 'sha256';
   return `${head}.${createHmac(digest, secret).update(head).digest('base64url')}`;
 }
+
+const kid = () => server.gatehouse.services.tokens.keys.signing.kid;
 
 const omit = (key: string) => {
   const rest: Record<string, unknown> = claims();
@@ -57,9 +62,9 @@ it('accepts the genuine token, and its own re-signing of genuine claims', async 
 });
 
 const invalid: [string, () => string][] = [
-  ['alg none', () => `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(claims())}.`],
-  ['alg NONE', () => `${b64({ alg: 'NONE', typ: 'at+jwt' })}.${b64(claims())}.`],
-  ['alg nOnE with a signature', () => `${b64({ alg: 'nOnE', typ: 'at+jwt' })}.${b64(claims())}.c2lnbmF0dXJl`],
+  ['alg none', () => `${b64({ alg: 'none', typ: 'at+jwt', kid: kid() })}.${b64(claims())}.`],
+  ['alg NONE', () => `${b64({ alg: 'NONE', typ: 'at+jwt', kid: kid() })}.${b64(claims())}.`],
+  ['alg nOnE with a signature', () => `${b64({ alg: 'nOnE', typ: 'at+jwt', kid: kid() })}.${b64(claims())}.c2lnbmF0dXJl`],
   ['HS384 with the real secret', () => sign(claims(), { alg: 'HS384' })],
   ['HS512 with the real secret', () => sign(claims(), { alg: 'HS512' })],
   ['RS256 header over an HMAC', () => sign(claims(), { alg: 'RS256' })],
@@ -78,6 +83,8 @@ const invalid: [string, () => string][] = [
   ['the wrong audience', () => sign(claims({ aud: 'another-api' }))],
   ['another token type', () => sign(claims(), { typ: 'JWT' })],
   ['an unknown role', () => sign(claims({ role: 'ROOT' }))],
+  ['no kid', () => sign(claims(), { kid: null })],
+  ['an unknown kid', () => sign(claims(), { kid: 'someone-elses-key' })],
   ['an unknown user', () => sign(claims({ sub: randomUUID() }))],
   [
     'a tampered payload (role ADMIN, original signature)',

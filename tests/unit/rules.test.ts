@@ -1,6 +1,7 @@
 import { ConnectionException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { parseAuthorization } from '../../src/auth/bearer';
-import { assertAcceptablePassword, PASSWORD_MAX_LENGTH } from '../../src/auth/password-policy';
+import pino from 'pino';
+import { PASSWORD_MAX_LENGTH, PasswordPolicy } from '../../src/auth/password-policy';
 import { PasswordHasher } from '../../src/auth/password-hasher';
 import { isDatabaseUnavailable } from '../../src/db/driver-errors';
 import { parseEmail } from '../../src/users/email';
@@ -42,17 +43,32 @@ describe('parseEmail', () => {
 });
 
 describe('password policy', () => {
-  it('counts code points after NFKC', () => {
-    expect(() => assertAcceptablePassword('😀'.repeat(8))).not.toThrow();
-    expect(() => assertAcceptablePassword('😀'.repeat(7))).toThrow(/at least 8/);
+  const policy = new PasswordPolicy({ minLength: 8, breachedApi: undefined, breachedTimeoutMs: 1000 }, pino({ level: 'silent' }));
+  const check = (password: string, email = 'someone@example.com') => policy.assertAcceptable(password, email);
+
+  it('counts code points after NFKC', async () => {
+    await expect(check('😀'.repeat(8))).resolves.toBeUndefined();
+    await expect(check('😀'.repeat(7))).rejects.toThrow(/at least 8/);
     // Eight "e" + combining acute pairs compose to eight code points.
-    expect(() => assertAcceptablePassword('e\u0301'.repeat(8))).not.toThrow();
-    expect(() => assertAcceptablePassword('x'.repeat(PASSWORD_MAX_LENGTH))).not.toThrow();
-    expect(() => assertAcceptablePassword('x'.repeat(PASSWORD_MAX_LENGTH + 1))).toThrow(/at most 256/);
+    await expect(check('é'.normalize('NFD').repeat(8))).resolves.toBeUndefined();
+    await expect(check('x'.repeat(PASSWORD_MAX_LENGTH))).resolves.toBeUndefined();
+    await expect(check('x'.repeat(PASSWORD_MAX_LENGTH + 1))).rejects.toThrow(/at most 256/);
   });
-  it('allows 256 code points that NFKC composes from many more UTF-16 units', () => {
+  it('allows 256 code points that NFKC composes from many more UTF-16 units', async () => {
     // Hangul jamo L+V+T compose to one syllable: 768 units, 256 code points after NFKC.
-    expect(() => assertAcceptablePassword('\u1100\u1161\u11a8'.repeat(256))).not.toThrow();
+    await expect(check('\u1100\u1161\u11a8'.repeat(256))).resolves.toBeUndefined();
+  });
+  it.each(['password', 'Password1', '12345678', 'iloveyou', 'qwertyuiop', 'ＰＡＳＳＷＯＲＤ'])('rejects the common password %j', async (p) => {
+    await expect(check(p)).rejects.toThrow(/too common/);
+  });
+  it('rejects passwords containing the email or its local part, in any case', async () => {
+    await expect(check('xx-Someone@Example.com-xx')).rejects.toThrow(/email/);
+    await expect(check('my SOMEONE secret')).rejects.toThrow(/email/);
+    await expect(check('my other secret')).resolves.toBeUndefined();
+  });
+  it('applies the configured minimum', async () => {
+    const strict = new PasswordPolicy({ minLength: 12, breachedApi: undefined, breachedTimeoutMs: 1000 }, pino({ level: 'silent' }));
+    await expect(strict.assertAcceptable('elevenchars', 'a@example.com')).rejects.toThrow(/at least 12/);
   });
 });
 

@@ -1,0 +1,86 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { ConfigError, loadConfig, type JwtKeyConfig } from '../../src/config';
+import { TokenService } from '../../src/auth/token.service';
+import { Role } from '../../src/users/role';
+
+const SECRET = 'Zq8vJ2mX4pLr7tYw1nB5cK9dF3gH6sA0';
+const user = { id: randomUUID(), role: Role.USER };
+const service = (env: Record<string, string>) => new TokenService(loadConfig({ JWT_SECRET: SECRET, ...env }).jwt);
+const hsKeys = (...kids: string[]) => JSON.stringify(kids.map((kid) => ({ kid, secret: `${kid}-${SECRET}` })));
+
+describe('HS256 key rotation', () => {
+  it('signs with the newest key, verifies with any listed one, and drops retired ones', () => {
+    const old = service({ JWT_KEYS: hsKeys('2026-10') }).issue(user, randomUUID()).token;
+    const rotated = service({ JWT_KEYS: hsKeys('2026-11', '2026-10') });
+    expect(rotated.verify(old).sub).toBe(user.id);
+    const fresh = rotated.issue(user, randomUUID()).token;
+    expect(jwt.decode(fresh, { complete: true })?.header).toMatchObject({ alg: 'HS256', kid: '2026-11', typ: 'at+jwt' });
+
+    const retired = service({ JWT_KEYS: hsKeys('2026-11') });
+    expect(retired.verify(fresh).sub).toBe(user.id);
+    expect(() => retired.verify(old)).toThrow(expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' } }));
+  });
+
+  it('uses JWT_SECRET as the one key when JWT_KEYS is unset, with a kid that does not reveal it', () => {
+    const tokens = service({});
+    const { kid } = jwt.decode(tokens.issue(user, randomUUID()).token, { complete: true })!.header;
+    expect(kid).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(SECRET).not.toContain(kid!);
+  });
+});
+
+describe('asymmetric keys', () => {
+  const pem = (type: 'ec' | 'rsa') => {
+    const { privateKey, publicKey } =
+      type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return {
+      privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    };
+  };
+
+  it.each([
+    ['ES256', 'ec'],
+    ['RS256', 'rsa'],
+  ] as const)('%s signs with the private key and publishes only public keys', (algorithm, type) => {
+    const current = pem(type);
+    const retired = pem(type);
+    const keys: JwtKeyConfig[] = [
+      { kid: 'new', privateKey: current.privateKey },
+      { kid: 'old', publicKey: retired.publicKey },
+    ];
+    const tokens = service({ JWT_ALGORITHM: algorithm, JWT_KEYS: JSON.stringify(keys) });
+    const token = tokens.issue(user, randomUUID()).token;
+    expect(jwt.decode(token, { complete: true })?.header).toMatchObject({ alg: algorithm, kid: 'new' });
+    expect(jwt.verify(token, current.publicKey, { algorithms: [algorithm] })).toMatchObject({ sub: user.id });
+    expect(tokens.keys.jwks.map((k) => [k.kid, k.alg, k.use])).toEqual([
+      ['new', algorithm, 'sig'],
+      ['old', algorithm, 'sig'],
+    ]);
+    expect(JSON.stringify(tokens.keys.jwks)).not.toMatch(/"d":/);
+  });
+
+  it('never accepts an HS256 token signed with the public key (algorithm confusion)', () => {
+    const current = pem('rsa');
+    const tokens = service({ JWT_ALGORITHM: 'RS256', JWT_KEYS: JSON.stringify([{ kid: 'new', privateKey: current.privateKey }]) });
+    const genuine = jwt.decode(tokens.issue(user, randomUUID()).token) as Record<string, unknown>;
+    const forged = jwt.sign(genuine, current.publicKey, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt', kid: 'new' } });
+    expect(() => tokens.verify(forged)).toThrow(expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' } }));
+  });
+
+  it('refuses keys of the wrong family, a missing signing key, and a bad JWT_KEYS', () => {
+    const ec = pem('ec');
+    expect(() => service({ JWT_ALGORITHM: 'RS256', JWT_KEYS: JSON.stringify([{ kid: 'a', privateKey: ec.privateKey }]) })).toThrow(
+      /RSA key/,
+    );
+    expect(() => service({ JWT_ALGORITHM: 'ES256', JWT_KEYS: JSON.stringify([{ kid: 'a', publicKey: ec.publicKey }]) })).toThrow(
+      ConfigError,
+    );
+    expect(() => service({ JWT_ALGORITHM: 'ES256' })).toThrow(/needs its keys/);
+    expect(() => service({ JWT_KEYS: '[{"kid":"a","secret":"short"}]' })).toThrow(/at least 32 bytes/);
+    expect(() => service({ JWT_KEYS: hsKeys('dup', 'dup') })).toThrow(/listed twice/);
+  });
+});
