@@ -55,6 +55,15 @@ export interface Config {
   /** How often the housekeeping purge (revocations, sessions, events) runs. */
   readonly purgeIntervalSeconds: number;
   readonly bodyLimitBytes: number;
+  readonly graphqlLimits: {
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxTokens: number;
+    readonly maxDirectives: number;
+    readonly maxCost: number;
+    /** login, register, refresh and changePassword fields allowed in one operation. */
+    readonly authFieldsPerOperation: number;
+  };
 }
 
 export const JWT_ALGORITHMS = ['HS256', 'ES256', 'RS256'] as const;
@@ -189,7 +198,15 @@ export function loadConfig(env: Env = process.env): Config {
     securityEventDedupeSeconds: duration('SECURITY_EVENT_DEDUPE_WINDOW', '1m', 1, 86400),
     alertWebhook: readAlertWebhook(env, problems),
     purgeIntervalSeconds: duration('PURGE_INTERVAL', '10m', 1, 24 * 3600),
-    bodyLimitBytes: int('BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    bodyLimitBytes: int('BODY_LIMIT', 100 * 1024, 1024, 64 * 1024 * 1024),
+    graphqlLimits: {
+      maxDepth: int('GRAPHQL_MAX_DEPTH', 10, 2, 100),
+      maxAliases: int('GRAPHQL_MAX_ALIASES', 15, 0, 1000),
+      maxTokens: int('GRAPHQL_MAX_TOKENS', 1000, 50, 100_000),
+      maxDirectives: int('GRAPHQL_MAX_DIRECTIVES', 20, 0, 1000),
+      maxCost: int('GRAPHQL_MAX_COST', 5000, 10, 1_000_000),
+      authFieldsPerOperation: int('AUTH_FIELDS_PER_OPERATION', 1, 1, 10),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -30,9 +30,15 @@ describe('NODE_ENV=production', () => {
   afterAll(() => server?.close());
 
   it('turns introspection off', async () => {
-    const { status, body } = await server.post({ query: '{ __schema { types { name } } }' });
+    const { status, body } = await server.post({ query: '{ __schema { types { name } } }' }, { accept: 'application/graphql-response+json' });
     expect(status).toBe(400);
     expect(body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('hides "Did you mean" field suggestions', async () => {
+    const { body } = await server.post({ query: '{ me { emial } }' });
+    expect(body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(JSON.stringify(body)).not.toMatch(/Did you mean|email/);
   });
 
   it('serves no landing page', async () => {
