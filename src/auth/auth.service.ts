@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClientInfo } from '../common/request-meta';
 import { AuthReason } from '../errors/codes';
@@ -66,11 +66,18 @@ export class AuthService {
     }
     // Said only to someone who knows the password.
     if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
-    if (this.passwords.needsRehash(user.passwordHash)) {
-      // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
-      user.passwordHash = await this.passwords.hash(input.password);
-    }
-    const grant = await this.sessions.start(em, user, client);
+    // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
+    const rehash = this.passwords.needsRehash(user.passwordHash) ? await this.passwords.hash(input.password) : undefined;
+    const grant = await em.transactional(async (tx) => {
+      // The password was checked against a hash read before bcrypt ran. Re-read the row under a share
+      // lock: a password change or a disable that committed meanwhile wins, and one that starts now waits
+      // for this session to exist, so its revocation covers it.
+      const current = await tx.findOneOrFail(User, user.id, { lockMode: LockMode.PESSIMISTIC_READ, refresh: true });
+      if (current.passwordHash !== user.passwordHash) throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
+      if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
+      if (rehash) current.passwordHash = rehash;
+      return this.sessions.start(tx, current, client);
+    });
     await this.events.record({ type: SecurityEventType.LOGIN_SUCCEEDED, userId: user.id, sessionId: grant.session.id, client });
     return this.payload(grant);
   }
@@ -95,16 +102,21 @@ export class AuthService {
     assertPasswordNotOversized(input.currentPassword, 'currentPassword');
     const { user } = viewer;
     await this.policy.assertAcceptable(input.newPassword, user.email, 'newPassword');
-    if (!(await this.passwords.verify(input.currentPassword, user.passwordHash))) {
-      throw badUserInput('currentPassword', 'The current password is not correct.');
-    }
     const passwordHash = await this.passwords.hash(input.newPassword);
     const grant = await em.transactional(async (tx) => {
-      const current = tx.merge(user);
+      // Locked for the whole change: concurrent changes and logins take turns, so no session opened
+      // with the old password survives, and two changes cannot both succeed.
+      const current = await tx.findOneOrFail(User, user.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!(await this.passwords.verify(input.currentPassword, current.passwordHash))) return undefined;
       current.passwordHash = passwordHash;
       await this.sessions.revokeAll(tx, user.id, RevokeReason.PASSWORD_CHANGED);
       return this.sessions.start(tx, current, client);
     });
+    if (!grant) {
+      // Recorded after the transaction: the event has its own connection, which must not wait on this one.
+      await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user.id, client, details: { via: 'changePassword' } });
+      throw badUserInput('currentPassword', 'The current password is not correct.');
+    }
     await this.events.record({ type: SecurityEventType.PASSWORD_CHANGED, userId: user.id, sessionId: grant.session.id, client });
     return this.payload(grant);
   }

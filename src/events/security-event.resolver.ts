@@ -29,6 +29,6 @@ export class SecurityEventResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() { em, services, viewer }: Context,
   ): Promise<Page<SecurityEvent>> {
-    return services.events.list(em, { first, after, userId: (await viewer.require()).user.id });
+    return services.events.list(em, { first, after, userId: (await viewer.require()).user.id, forOwner: true });
   }
 }

@@ -22,6 +22,8 @@ export interface EventFilter {
   after?: string | null;
   type?: SecurityEventType | null;
   userId?: string | null;
+  /** The account's own history: who among the admins acted stays with the admins. */
+  forOwner?: boolean;
 }
 
 // One statement: a new row, or one more repeat on the row of this dedupe window.
@@ -87,6 +89,8 @@ export class SecurityEventService {
       },
       { orderBy: NEWEST_FIRST, limit: size + 1 },
     );
-    return toPage(rows, size);
+    if (!filter.forOwner) return toPage(rows, size);
+    const withoutActor = rows.map(({ details: { by: _by, ...details }, ...row }) => ({ ...row, details }) as SecurityEvent);
+    return toPage(withoutActor, size);
   }
 }

@@ -62,7 +62,9 @@ export class SessionService {
     return em.transactional(async (tx) => {
       const token = await tx.findOne(RefreshToken, { tokenHash: hashRefreshToken(presented) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!token) throw unauthenticated(AuthReason.TOKEN_INVALID);
-      const session = await tx.findOneOrFail(Session, token.session.id, { populate: ['user'] });
+      // Every refresh of a session, and every revocation, takes its turn on the session row.
+      const session = await tx.findOneOrFail(Session, token.session.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      await tx.populate(session, ['user'], { refresh: true });
       const now = new Date();
       if (session.user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       if (session.revokedAt) throw unauthenticated(AuthReason.SESSION_REVOKED);

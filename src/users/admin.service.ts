@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterCursor, decodeCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
 import type { ClientInfo } from '../common/request-meta';
@@ -83,7 +84,7 @@ export class AdminService {
   ): Promise<{ user: User; changed: boolean; from: T }> {
     return em.transactional(async (tx) => {
       await tx.execute(ADMINS_LOCK_SQL);
-      const user = await this.find(tx, id);
+      const user = await this.find(tx, id, true);
       const before = { role: user.role, disabledAt: user.disabledAt };
       const from = await change(user, tx);
       const wasActiveAdmin = before.role === Role.ADMIN && !before.disabledAt;
@@ -96,8 +97,10 @@ export class AdminService {
     });
   }
 
-  private async find(em: EntityManager, id: string): Promise<User> {
-    const user = isUuid(id) ? await em.findOne(User, { id: id.toLowerCase() }) : null;
+  /** `lock`: read the row afresh and hold it for the transaction, so a racing login waits for the change. */
+  private async find(em: EntityManager, id: string, lock = false): Promise<User> {
+    const options = lock ? { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } : {};
+    const user = isUuid(id) ? await em.findOne(User, { id: id.toLowerCase() }, options) : null;
     if (!user) throw notFound();
     return user;
   }

@@ -19,7 +19,7 @@ describe('alert webhook', () => {
   beforeAll(async () => {
     // The first delivery attempt fails, the second succeeds: retries work.
     receiver = await startWebhookReceiver((attempt, res) => res.writeHead(attempt === 1 ? 503 : 204).end());
-    server = await startTestServer({ ALERT_WEBHOOK_URL: receiver.url, ALERT_WEBHOOK_SECRET: SECRET });
+    server = await startTestServer({ ALERT_WEBHOOK_URL: receiver.url, ALERT_WEBHOOK_SECRET: SECRET, SECURITY_EVENT_DEDUPE_WINDOW: '1d' });
   });
   afterAll(async () => {
     await server?.close();

@@ -185,6 +185,35 @@ describe('sessions and revokeSession', () => {
 });
 
 describe('changePassword', () => {
+  // These races are decided by row locks; the embedded database runs one transaction at a time, so they
+  // prove their point on PostgreSQL (the second run of CI) and must simply hold on both.
+  it('leaves no session opened with the old password, whatever logins race the change', async () => {
+    const user = await signUp('race-pw');
+    const newPassword = 'a brand new passphrase';
+    const [changed, ...logins] = await Promise.allSettled([
+      server.sdk(user.accessToken).ChangePassword({ input: { currentPassword: PASSWORD, newPassword } }),
+      ...Array.from({ length: 8 }, () => server.sdk().Login({ input: { email: user.email, password: PASSWORD } })),
+    ]);
+    expect(changed.status).toBe('fulfilled');
+    for (const login of logins) {
+      if (login.status === 'rejected') expect(login.reason).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+      else expect(await reason(server.sdk(login.value.login.accessToken).Me())).toBe('TOKEN_REVOKED');
+    }
+    const live = await em().find(Session, { user: user.user.id, revokedAt: null });
+    expect(live).toHaveLength(1);
+  });
+
+  it('lets only one of two concurrent changes succeed', async () => {
+    const user = await signUp('race-two');
+    const results = await Promise.allSettled(
+      ['first new passphrase', 'second new passphrase'].map((newPassword) =>
+        server.sdk(user.accessToken).ChangePassword({ input: { currentPassword: PASSWORD, newPassword } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(await em().count(Session, { user: user.user.id, revokedAt: null })).toBe(1);
+  });
+
   it('checks the current password and the policy, then ends every other session and returns fresh tokens', async () => {
     const user = await signUp();
     const other = await login(user.email);
