@@ -1,10 +1,12 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261129164404 } from './Migration20261129164404';
 import { Migration20261129170353 } from './Migration20261129170353';
+import { Migration20261129173150 } from './Migration20261129173150';
 
 // Every migration, in order. `npm run migration:create` writes a new file in this folder; add it here
 // (a test fails when a migration file is missing from this list).
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129164404', class: Migration20261129164404 },
   { name: 'Migration20261129170353', class: Migration20261129170353 },
+  { name: 'Migration20261129173150', class: Migration20261129173150 },
 ];

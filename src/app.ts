@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { createApolloServer } from './graphql/apollo';
@@ -9,6 +10,7 @@ import { buildGraphQLSchema } from './graphql/schema';
 import { registerHttpErrorHandlers } from './http/errors';
 import { registerHealthRoute } from './http/health';
 import { registerJwksRoute } from './http/jwks';
+import { chooseStore } from './limits/rate-limit.service';
 import { createServices, type Services } from './services';
 
 export interface Gatehouse {
@@ -19,17 +21,23 @@ export interface Gatehouse {
   close(): Promise<void>;
 }
 
+/** Trusts the `hops` proxies nearest to us, whatever their addresses (proxy-addr's hop-count rule). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 /** Wires config -> database -> services -> schema -> HTTP routes. Does not listen; main.ts and tests do. */
 export async function createGatehouse(config: Config): Promise<Gatehouse> {
   const fastify = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.bodyLimitBytes,
-    // X-Forwarded-For is not trusted: the client address is the socket's.
-    trustProxy: false,
+    // X-Forwarded-For is believed only from the proxies TRUST_PROXY names; by default the socket's address counts.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
   });
   const database = await openDatabase(config, fastify.log);
+  // Offline queue off: while Redis is down, limits fail over to memory at once instead of hanging.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  redis?.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'redis unavailable'));
   try {
-    const services = createServices(config, database.orm, fastify.log);
+    const services = createServices(config, database.orm, fastify.log, chooseStore(redis, database.orm, database.embedded));
     const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config);
     await apollo.start();
 
@@ -51,10 +59,12 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
         await stopPurge();
         await fastify.close();
         await services.alerts.close();
+        redis?.disconnect();
         await database.close();
       },
     };
   } catch (error) {
+    redis?.disconnect();
     await database.close();
     throw error;
   }

@@ -55,6 +55,20 @@ export interface Config {
   /** How often the housekeeping purge (revocations, sessions, events) runs. */
   readonly purgeIntervalSeconds: number;
   readonly bodyLimitBytes: number;
+  /** Unset: rate limits live in PostgreSQL. */
+  readonly redisUrl: string | undefined;
+  /** fastify's trustProxy: false, a hop count, or the proxies' addresses and CIDRs. Never "trust everyone". */
+  readonly trustProxy: false | number | string[];
+  readonly rateLimits: {
+    readonly loginPerIp: RateLimit;
+    readonly registerPerIp: RateLimit;
+    readonly refreshPerIp: RateLimit;
+    readonly changePasswordPerIp: RateLimit;
+    /** Failed passwords per account: the slow-down step. */
+    readonly accountFailuresShort: RateLimit;
+    /** Failed passwords per account: the temporary block. */
+    readonly accountFailuresLong: RateLimit;
+  };
   readonly graphqlLimits: {
     readonly maxDepth: number;
     readonly maxAliases: number;
@@ -75,6 +89,12 @@ export interface JwtKeyConfig {
   readonly secret?: string;
   readonly privateKey?: string;
   readonly publicKey?: string;
+}
+
+/** "points/duration", e.g. "20/1m": at most 20 in any minute-long window. */
+export interface RateLimit {
+  readonly points: number;
+  readonly durationSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +155,20 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return seconds;
   };
+
+  const parseRate = (text: string): RateLimit | undefined => {
+    const match = /^(\d+)\s*\/\s*(.+)$/.exec(text);
+    const durationSeconds = match ? parseDuration(match[2]) : undefined;
+    return match && Number(match[1]) >= 1 && durationSeconds ? { points: Number(match[1]), durationSeconds } : undefined;
+  };
+  const rate = (name: string, fallback: string): RateLimit => {
+    const raw = str(name, fallback);
+    const parsed = parseRate(raw);
+    if (!parsed) problems.push(`${name} must look like 20/1m (attempts per duration) (got "${raw}")`);
+    return parsed ?? parseRate(fallback)!;
+  };
+  const redisUrl = env.REDIS_URL?.trim();
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
 
   const nodeEnvRaw = str('NODE_ENV', 'development');
   if (!['production', 'development', 'test'].includes(nodeEnvRaw)) {
@@ -199,6 +233,16 @@ export function loadConfig(env: Env = process.env): Config {
     alertWebhook: readAlertWebhook(env, problems),
     purgeIntervalSeconds: duration('PURGE_INTERVAL', '10m', 1, 24 * 3600),
     bodyLimitBytes: int('BODY_LIMIT', 100 * 1024, 1024, 64 * 1024 * 1024),
+    redisUrl: redisUrl || undefined,
+    trustProxy: readTrustProxy(str('TRUST_PROXY', 'false'), problems),
+    rateLimits: {
+      loginPerIp: rate('RATE_LIMIT_LOGIN_IP', '30/1m'),
+      registerPerIp: rate('RATE_LIMIT_REGISTER_IP', '10/1h'),
+      refreshPerIp: rate('RATE_LIMIT_REFRESH_IP', '120/1m'),
+      changePasswordPerIp: rate('RATE_LIMIT_PASSWORD_CHANGE_IP', '10/1h'),
+      accountFailuresShort: rate('RATE_LIMIT_ACCOUNT_FAILURES', '5/1m'),
+      accountFailuresLong: rate('RATE_LIMIT_ACCOUNT_LOCKOUT', '20/1h'),
+    },
     graphqlLimits: {
       maxDepth: int('GRAPHQL_MAX_DEPTH', 10, 2, 100),
       maxAliases: int('GRAPHQL_MAX_ALIASES', 15, 0, 1000),
@@ -299,6 +343,22 @@ function readJwtKeys(env: Env, algorithm: JwtAlgorithm, problems: string[]): Jwt
     }
   });
   return keys;
+}
+
+function readTrustProxy(raw: string, problems: string[]): Config['trustProxy'] {
+  if (['false', 'no', '0', ''].includes(raw.toLowerCase())) return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (['true', 'yes', '*'].includes(raw.toLowerCase())) {
+    problems.push('TRUST_PROXY=true would let any client pick its own IP; give a hop count or the proxies\' addresses/CIDRs');
+    return false;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const address = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i;
+  const named = ['loopback', 'linklocal', 'uniquelocal'];
+  for (const entry of entries) {
+    if (!address.test(entry) && !named.includes(entry)) problems.push(`TRUST_PROXY entry "${entry}" is not an address, CIDR or hop count`);
+  }
+  return entries;
 }
 
 function readAlertWebhook(env: Env, problems: string[]): Config['alertWebhook'] {

@@ -9,6 +9,7 @@ export interface PurgeResult {
   revocations: number;
   sessions: number;
   events: number;
+  rateLimits: number;
 }
 
 /**
@@ -32,6 +33,8 @@ export class Housekeeping {
       revocations: await this.revocations.purgeExpired(em, 1000, now),
       sessions: await deleteInBatches(em, 'sessions', 'id', 'revoked_at < ? or expires_at < ? or last_used_at < ?', [ended, ended, idle]),
       events: await deleteInBatches(em, 'security_events', 'id', 'created_at < ?', [ago(this.config.securityEventRetentionSeconds)]),
+      // Counters whose window has closed (rate_limits.expire is in Unix milliseconds).
+      rateLimits: await deleteInBatches(em, 'rate_limits', 'key', 'expire < ?', [now.getTime()]),
     };
   }
 
@@ -41,7 +44,7 @@ export class Housekeeping {
     const run = () => {
       running ??= this.purge(orm.em.fork())
         .then((deleted) => {
-          if (deleted.revocations + deleted.sessions + deleted.events > 0) log.info({ deleted }, 'housekeeping purge');
+          if (Object.values(deleted).some((count) => count > 0)) log.info({ deleted }, 'housekeeping purge');
         })
         .catch((error: unknown) => log.warn({ err: loggableError(error) }, 'housekeeping purge failed; will retry'))
         .finally(() => {

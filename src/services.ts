@@ -10,6 +10,7 @@ import { ViewerService } from './auth/viewer.service';
 import { AlertService } from './events/alert.service';
 import { SecurityEventService } from './events/security-event.service';
 import { Housekeeping } from './housekeeping';
+import { RateLimitService, type StoreFactory } from './limits/rate-limit.service';
 import { RotationKey } from './sessions/refresh-token';
 import { SessionControlService } from './sessions/session-control.service';
 import { SessionService } from './sessions/session.service';
@@ -30,17 +31,19 @@ export interface Services {
   revocations: RevocationService;
   passwords: PasswordHasher;
   housekeeping: Housekeeping;
+  limits: RateLimitService;
 }
 
-export function createServices(config: Config, orm: MikroORM, log: FastifyBaseLogger): Services {
+export function createServices(config: Config, orm: MikroORM, log: FastifyBaseLogger, limitStore: StoreFactory): Services {
   const passwords = new PasswordHasher(config.bcryptCost);
   const tokens = new TokenService(config.jwt);
   const revocations = new RevocationService(config.jwt.clockToleranceSeconds);
   const alerts = new AlertService(config.alertWebhook, log);
   const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log);
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
+  const limits = new RateLimitService(config.rateLimits, limitStore);
   return {
-    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events),
+    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events, limits),
     viewer: new ViewerService(tokens, events),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),
@@ -52,5 +55,6 @@ export function createServices(config: Config, orm: MikroORM, log: FastifyBaseLo
     revocations,
     passwords,
     housekeeping: new Housekeeping(config, revocations),
+    limits,
   };
 }

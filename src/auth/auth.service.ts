@@ -5,6 +5,7 @@ import { AuthReason } from '../errors/codes';
 import { badUserInput, emailTaken, unauthenticated } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
+import type { RateLimitService } from '../limits/rate-limit.service';
 import { RevokeReason, type SessionGrant, type SessionService } from '../sessions/session.service';
 import { parseEmail } from '../users/email';
 import { User } from '../users/user.entity';
@@ -32,9 +33,11 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly sessions: SessionService,
     private readonly events: SecurityEventService,
+    private readonly limits: RateLimitService,
   ) {}
 
   async register(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
+    await this.limits.consumeIp('register', client.ip);
     const email = parseEmail(input.email);
     if (!email.ok) throw badUserInput('email', email.message);
     await this.policy.assertAcceptable(input.password, email.email);
@@ -57,13 +60,19 @@ export class AuthService {
    */
   async login(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
     assertPasswordNotOversized(input.password);
+    await this.limits.consumeIp('login', client.ip);
     const email = parseEmail(input.email);
+    // Keyed by what was typed, whether or not such an account exists, and checked before any hashing.
+    const accountKey = email.ok ? email.email : input.email.trim().toLowerCase();
+    await this.limits.assertAccountOpen(accountKey);
     const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
     const valid = user ? await this.passwords.verify(input.password, user.passwordHash) : await this.passwords.verifyNothing(input.password);
     if (!user || !valid) {
+      await this.limits.recordAccountFailure(accountKey);
       await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user?.id, client });
       throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
     }
+    await this.limits.clearAccount(accountKey);
     // Said only to someone who knows the password.
     if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
     // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
@@ -84,6 +93,7 @@ export class AuthService {
 
   /** Rotates a refresh token. A rotated token presented after the grace window ends its session: theft. */
   async refresh(em: EntityManager, refreshToken: string, client: ClientInfo): Promise<AuthPayload> {
+    await this.limits.consumeIp('refresh', client.ip);
     const outcome = await this.sessions.rotate(em, refreshToken);
     if (outcome.kind === 'reused') {
       await this.events.record({
@@ -100,7 +110,10 @@ export class AuthService {
   /** Verifies the current password, sets the new one, ends every session and opens a fresh one (ASVS 7.4.3). */
   async changePassword(em: EntityManager, viewer: Viewer, input: PasswordChange, client: ClientInfo): Promise<AuthPayload> {
     assertPasswordNotOversized(input.currentPassword, 'currentPassword');
+    await this.limits.consumeIp('changePassword', client.ip);
     const { user } = viewer;
+    // A stolen access token must not become an unlimited oracle for the password.
+    await this.limits.assertAccountOpen(user.email);
     await this.policy.assertAcceptable(input.newPassword, user.email, 'newPassword');
     const passwordHash = await this.passwords.hash(input.newPassword);
     const grant = await em.transactional(async (tx) => {
@@ -113,7 +126,8 @@ export class AuthService {
       return this.sessions.start(tx, current, client);
     });
     if (!grant) {
-      // Recorded after the transaction: the event has its own connection, which must not wait on this one.
+      // Recorded after the transaction: these have their own connections, which must not wait on this one.
+      await this.limits.recordAccountFailure(user.email);
       await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user.id, client, details: { via: 'changePassword' } });
       throw badUserInput('currentPassword', 'The current password is not correct.');
     }

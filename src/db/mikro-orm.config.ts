@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { migrationsList } from '../../migrations';
 import { RevokedToken } from '../auth/revoked-token.entity';
 import { SecurityEvent } from '../events/security-event.entity';
+import { RateLimitEntry } from '../limits/rate-limit-entry.entity';
 import { RefreshToken } from '../sessions/refresh-token.entity';
 import { Session } from '../sessions/session.entity';
 import { User } from '../users/user.entity';
 
-export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent];
+export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent, RateLimitEntry];
 
 export interface OrmSettings {
   clientUrl: string;

@@ -28,3 +28,7 @@ export const serviceUnavailable = (): AppError => new AppError(ErrorCode.SERVICE
 export const notFound = (): AppError => new AppError(ErrorCode.NOT_FOUND);
 
 export const lastAdmin = (): AppError => new AppError(ErrorCode.LAST_ADMIN);
+
+/** `retryAfter`: whole seconds until the limit lets a new attempt through. */
+export const rateLimited = (msBeforeNext: number): AppError =>
+  new AppError(ErrorCode.RATE_LIMITED, ERROR_MESSAGES.RATE_LIMITED, { retryAfter: Math.max(1, Math.ceil(msBeforeNext / 1000)) });

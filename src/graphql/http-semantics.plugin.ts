@@ -8,6 +8,8 @@ const GRAPHQL_RESPONSE = 'application/graphql-response+json';
  * - GraphQL over HTTP: a client that accepts only `application/json` SHOULD get 200 for a well-formed
  *   request whose document or variables fail (audits 572B, FDE2, 7B9B); Apollo answers 400. Clients that
  *   accept `application/graphql-response+json` keep the 400.
+ * - A request refused as a whole by a rate limit (no data, only RATE_LIMITED errors) is HTTP 429 with
+ *   Retry-After, so proxies and HTTP clients see it for what it is.
  */
 export function httpSemanticsPlugin(): ApolloServerPlugin {
   return {
@@ -17,8 +19,16 @@ export function httpSemanticsPlugin(): ApolloServerPlugin {
       return {
         async willSendResponse({ response }) {
           response.http.headers.set('cache-control', 'no-store');
-          const requestError = response.body.kind === 'single' && !('data' in response.body.singleResult);
-          if (legacyJson && requestError && response.http.status === 400) response.http.status = 200;
+          if (response.body.kind !== 'single') return;
+          const { data, errors } = response.body.singleResult;
+          if (legacyJson && data === undefined && response.http.status === 400) response.http.status = 200;
+          const retryAfter = errors?.every((e) => e.extensions?.code === 'RATE_LIMITED')
+            ? Math.max(...errors.map((e) => Number(e.extensions?.retryAfter) || 1))
+            : undefined;
+          if (retryAfter !== undefined && data === null) {
+            response.http.status = 429;
+            response.http.headers.set('retry-after', String(retryAfter));
+          }
         },
       };
     },

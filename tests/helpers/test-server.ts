@@ -33,6 +33,13 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JWT_SECRET: randomBytes(48).toString('base64'),
     BCRYPT_COST: '4',
+    // Tests send everything from 127.0.0.1; limits are exercised in rate-limits.test.ts.
+    RATE_LIMIT_LOGIN_IP: '100000/1m',
+    RATE_LIMIT_REGISTER_IP: '100000/1m',
+    RATE_LIMIT_REFRESH_IP: '100000/1m',
+    RATE_LIMIT_PASSWORD_CHANGE_IP: '100000/1m',
+    RATE_LIMIT_ACCOUNT_FAILURES: '1000/1m',
+    RATE_LIMIT_ACCOUNT_LOCKOUT: '1000/1h',
     ...database.env,
     ...env,
   };
