@@ -1,6 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
+// Failures of a well-formed request's document or variables; a malformed request (BAD_REQUEST) stays 400.
+const DOCUMENT_ERRORS = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
 
 /**
  * Two HTTP details Apollo leaves to us:
@@ -21,7 +23,8 @@ export function httpSemanticsPlugin(): ApolloServerPlugin {
           response.http.headers.set('cache-control', 'no-store');
           if (response.body.kind !== 'single') return;
           const { data, errors } = response.body.singleResult;
-          if (legacyJson && data === undefined && response.http.status === 400) response.http.status = 200;
+          const documentError = errors?.every((e) => DOCUMENT_ERRORS.has(String(e.extensions?.code)));
+          if (legacyJson && data === undefined && documentError && response.http.status === 400) response.http.status = 200;
           const retryAfter = errors?.every((e) => e.extensions?.code === 'RATE_LIMITED')
             ? Math.max(...errors.map((e) => Number(e.extensions?.retryAfter) || 1))
             : undefined;

@@ -24,6 +24,9 @@ describe('graphql-http audits', () => {
     }
     const failed = results.filter((r) => !r.name.startsWith('MAY') && r.status !== 'ok');
     expect(failed).toEqual([]);
+    // The MAYs we do not meet, all because CSRF prevention refuses GET requests without a preflight
+    // header (listed in the README).
+    expect(results.filter((r) => r.status !== 'ok').map((r) => r.id).sort()).toEqual(['5A70', '6A70', 'D6D5']);
     expect(results.length).toBeGreaterThan(40);
   });
 });
