@@ -192,8 +192,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const secret = readJwtSecret(env, production, dataDir, problems);
-  const jwtAlgorithm = str('JWT_ALGORITHM', 'HS256').toUpperCase() as JwtAlgorithm;
-  if (!JWT_ALGORITHMS.includes(jwtAlgorithm)) problems.push(`JWT_ALGORITHM must be one of ${JWT_ALGORITHMS.join(', ')}`);
+  const algorithmRaw = str('JWT_ALGORITHM', 'HS256').toUpperCase() as JwtAlgorithm;
+  if (!JWT_ALGORITHMS.includes(algorithmRaw)) problems.push(`JWT_ALGORITHM must be one of ${JWT_ALGORITHMS.join(', ')}`);
+  const jwtAlgorithm = JWT_ALGORITHMS.includes(algorithmRaw) ? algorithmRaw : 'HS256';
 
   const config: Config = {
     nodeEnv,

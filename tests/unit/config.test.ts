@@ -26,6 +26,12 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       migrateOnStart: true,
       bcryptCost: 12,
+      bodyLimitBytes: 100 * 1024,
+      trustProxy: false,
+      passwords: { minLength: 8, breachedApi: undefined },
+      rateLimits: { loginPerIp: { points: 30, durationSeconds: 60 }, accountFailuresShort: { points: 5, durationSeconds: 60 } },
+      graphqlLimits: { maxDepth: 10, authFieldsPerOperation: 1 },
+      sessions: { idleTimeoutSeconds: 7 * 86400, absoluteLifetimeSeconds: 30 * 86400, reuseGraceSeconds: 10, cookie: false },
       jwt: { issuer: 'gatehouse', audience: 'gatehouse', accessTokenTtlSeconds: 900, clockToleranceSeconds: 5 },
     });
     expect(Object.isFrozen(config) && Object.isFrozen(config.jwt)).toBe(true);
@@ -63,8 +69,20 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['NODE_ENV', 'staging'],
     ['DATABASE_POOL_MAX', '1'],
+    ['RATE_LIMIT_LOGIN_IP', 'lots'],
+    ['RATE_LIMIT_ACCOUNT_FAILURES', '0/1m'],
+    ['TRUST_PROXY', 'everyone'],
+    ['JWT_ALGORITHM', 'none'],
+    ['REDIS_URL', 'http://localhost'],
+    ['BREACHED_PASSWORD_API', 'ftp://x'],
   ])('rejects %s=%s with a message naming it', (name, value) => {
     expect(problemsOf({ JWT_SECRET: SECRET, [name]: value })).toEqual([expect.stringContaining(name)]);
+  });
+
+  it('reads TRUST_PROXY as off, a hop count, or addresses and CIDRs', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback']);
+    expect(problemsOf({ JWT_SECRET: SECRET, TRUST_PROXY: 'true' })).toEqual([expect.stringMatching(/TRUST_PROXY=true/)]);
   });
 
   it('parses durations', () => {
