@@ -33,8 +33,10 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
   });
   const database = await openDatabase(config, fastify.log);
-  // Offline queue off: while Redis is down, limits fail over to memory at once instead of hanging.
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  // While Redis is down or slow, limits fall back to memory at once instead of hanging requests.
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
+    : undefined;
   redis?.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'redis unavailable'));
   try {
     const services = createServices(config, database.orm, fastify.log, chooseStore(redis, database.orm, database.embedded));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 
 // The only reader of process.env. Everything is parsed and validated once, then frozen.
@@ -346,18 +347,30 @@ function readJwtKeys(env: Env, algorithm: JwtAlgorithm, problems: string[]): Jwt
   return keys;
 }
 
+const MAX_TRUSTED_HOPS = 10;
+
 function readTrustProxy(raw: string, problems: string[]): Config['trustProxy'] {
   if (['false', 'no', '0', ''].includes(raw.toLowerCase())) return false;
-  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^\d+$/.test(raw)) {
+    if (Number(raw) > MAX_TRUSTED_HOPS) problems.push(`TRUST_PROXY hop count must be at most ${MAX_TRUSTED_HOPS}`);
+    return Number(raw);
+  }
   if (['true', 'yes', '*'].includes(raw.toLowerCase())) {
     problems.push('TRUST_PROXY=true would let any client pick its own IP; give a hop count or the proxies\' addresses/CIDRs');
     return false;
   }
   const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
-  const address = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i;
-  const named = ['loopback', 'linklocal', 'uniquelocal'];
   for (const entry of entries) {
-    if (!address.test(entry) && !named.includes(entry)) problems.push(`TRUST_PROXY entry "${entry}" is not an address, CIDR or hop count`);
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    const [address, prefix] = entry.split('/');
+    const version = isIP(address);
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    const maxBits = version === 6 ? 128 : 32;
+    if (!version || (bits !== undefined && (!/^\d+$/.test(prefix) || bits > maxBits))) {
+      problems.push(`TRUST_PROXY entry "${entry}" is not an IP address, CIDR or one of loopback, linklocal, uniquelocal`);
+    } else if (bits === 0) {
+      problems.push(`TRUST_PROXY entry "${entry}" would trust every address`);
+    }
   }
   return entries;
 }

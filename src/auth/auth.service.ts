@@ -62,17 +62,16 @@ export class AuthService {
     assertPasswordNotOversized(input.password);
     await this.limits.consumeIp('login', client.ip);
     const email = parseEmail(input.email);
-    // Keyed by what was typed, whether or not such an account exists, and checked before any hashing.
+    // Keyed by what was typed, whether or not such an account exists, and counted before any hashing.
     const accountKey = email.ok ? email.email : input.email.trim().toLowerCase();
-    await this.limits.assertAccountOpen(accountKey);
+    await this.limits.consumeAccountAttempt(accountKey, client.ip);
     const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
     const valid = user ? await this.passwords.verify(input.password, user.passwordHash) : await this.passwords.verifyNothing(input.password);
     if (!user || !valid) {
-      await this.limits.recordAccountFailure(accountKey);
       await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user?.id, client });
       throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
     }
-    await this.limits.clearAccount(accountKey);
+    await this.limits.clearAccount(accountKey, client.ip);
     // Said only to someone who knows the password.
     if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
     // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
@@ -113,7 +112,7 @@ export class AuthService {
     await this.limits.consumeIp('changePassword', client.ip);
     const { user } = viewer;
     // A stolen access token must not become an unlimited oracle for the password.
-    await this.limits.assertAccountOpen(user.email);
+    await this.limits.consumeAccountAttempt(user.email, client.ip);
     await this.policy.assertAcceptable(input.newPassword, user.email, 'newPassword');
     const passwordHash = await this.passwords.hash(input.newPassword);
     const grant = await em.transactional(async (tx) => {
@@ -126,11 +125,11 @@ export class AuthService {
       return this.sessions.start(tx, current, client);
     });
     if (!grant) {
-      // Recorded after the transaction: these have their own connections, which must not wait on this one.
-      await this.limits.recordAccountFailure(user.email);
+      // Recorded after the transaction: the event has its own connection, which must not wait on this one.
       await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user.id, client, details: { via: 'changePassword' } });
       throw badUserInput('currentPassword', 'The current password is not correct.');
     }
+    await this.limits.clearAccount(user.email, client.ip);
     await this.events.record({ type: SecurityEventType.PASSWORD_CHANGED, userId: user.id, sessionId: grant.session.id, client });
     return this.payload(grant);
   }

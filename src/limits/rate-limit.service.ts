@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import {
@@ -16,14 +17,16 @@ export type IpAction = 'login' | 'register' | 'refresh' | 'changePassword';
 
 /**
  * Brute-force and credential-stuffing limits, kept in PostgreSQL (or Redis with REDIS_URL) so every
- * instance shares them. Per client IP for each authentication action; per account for failed
- * passwords, in two steps (slow down, then a temporary block), cleared by a successful login. Nothing
- * here can lock an account for good. If the store fails, an in-process limiter of the same size stands in.
+ * instance shares them. Per client IP for each authentication action. Per account, every password
+ * attempt counts before the password is checked (so parallel requests cannot slip past): a slow-down for
+ * the account as a whole, and a temporary block for the account from one client IP, so an attacker
+ * cannot lock the owner out of their own account. A successful login clears both. Nothing here blocks
+ * for good. If the store fails, an in-process limiter of the same size stands in.
  */
 export class RateLimitService {
   private readonly perIp: Record<IpAction, RateLimiterAbstract>;
-  private readonly accountShort: RateLimiterAbstract;
-  private readonly accountLong: RateLimiterAbstract;
+  private readonly account: RateLimiterAbstract;
+  private readonly accountFromIp: RateLimiterAbstract;
 
   constructor(limits: Config['rateLimits'], store: StoreFactory) {
     this.perIp = {
@@ -32,48 +35,60 @@ export class RateLimitService {
       refresh: store('ip-refresh', limits.refreshPerIp),
       changePassword: store('ip-password', limits.changePasswordPerIp),
     };
-    this.accountShort = store('acct-1', limits.accountFailuresShort);
-    this.accountLong = store('acct-2', limits.accountFailuresLong);
+    this.account = store('acct', limits.accountFailuresShort);
+    this.accountFromIp = store('acct-ip', limits.accountFailuresLong);
   }
 
   /** Counts one attempt of `action` from `ip`; throws RATE_LIMITED once over the limit. */
   async consumeIp(action: IpAction, ip: string | null): Promise<void> {
-    try {
-      await this.perIp[action].consume(ip ?? 'unknown');
-    } catch (rejection) {
-      throw toError(rejection);
-    }
+    await consumeAll([[this.perIp[action], ipKey(ip)]]);
   }
 
-  /** Throws RATE_LIMITED while the account is slowed down or blocked; checked before any password work. */
-  async assertAccountOpen(email: string): Promise<void> {
-    const key = accountKey(email);
-    const [short, long] = await Promise.all([this.accountShort.get(key), this.accountLong.get(key)]);
-    const blocked = [[short, this.accountShort], [long, this.accountLong]] as const;
-    for (const [res, limiter] of blocked) {
-      if (res && res.consumedPoints >= limiter.points) throw rateLimited(res.msBeforeNext);
-    }
+  /**
+   * Counts one password attempt on the account (keyed by the email as typed, whether or not it exists),
+   * before any hashing; throws RATE_LIMITED while the account is slowed down or blocked for this IP.
+   */
+  async consumeAccountAttempt(email: string, ip: string | null): Promise<void> {
+    await consumeAll([
+      [this.account, accountKey(email)],
+      [this.accountFromIp, accountKey(`${email}|${ipKey(ip)}`)],
+    ]);
   }
 
-  async recordAccountFailure(email: string): Promise<void> {
-    const key = accountKey(email);
-    await Promise.all([this.accountShort.penalty(key), this.accountLong.penalty(key)]);
+  /** A successful login clears the account's count. */
+  async clearAccount(email: string, ip: string | null): Promise<void> {
+    await Promise.all([this.account.delete(accountKey(email)), this.accountFromIp.delete(accountKey(`${email}|${ipKey(ip)}`))]);
   }
+}
 
-  /** A successful login clears the account's failure count. */
-  async clearAccount(email: string): Promise<void> {
-    const key = accountKey(email);
-    await Promise.all([this.accountShort.delete(key), this.accountLong.delete(key)]);
-  }
+/** Consumes a point on every limiter; when any refuses, RATE_LIMITED with the longest wait among them. */
+async function consumeAll(steps: [RateLimiterAbstract, string][]): Promise<void> {
+  const results = await Promise.allSettled(steps.map(([limiter, key]) => limiter.consume(key)));
+  const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (refused.length === 0) return;
+  const waits = refused.filter((r): r is RateLimiterRes => r instanceof RateLimiterRes).map((r) => r.msBeforeNext);
+  if (waits.length === 0) throw refused[0] instanceof Error ? refused[0] : new Error(String(refused[0]));
+  throw rateLimited(Math.max(...waits));
+}
+
+/**
+ * One bucket per client: an IPv4 address (also when written IPv4-mapped), or an IPv6 /64, since one
+ * subscriber usually holds a whole /64 and could otherwise rotate through 2^64 buckets.
+ */
+export function ipKey(ip: string | null): string {
+  if (!ip) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1];
+  if (isIPv4(ip) || !isIPv6(ip)) return ip;
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 // Emails are not kept in the store, and every key fits its 255 characters.
 const accountKey = (email: string) => createHash('sha256').update(email).digest('base64url');
-
-function toError(rejection: unknown): Error {
-  if (rejection instanceof RateLimiterRes) return rateLimited(rejection.msBeforeNext);
-  return rejection instanceof Error ? rejection : new Error(String(rejection));
-}
 
 export type StoreFactory = (name: string, limit: RateLimit) => RateLimiterAbstract;
 

@@ -60,6 +60,19 @@ describe('request limits', () => {
     expect(body.errors?.[0].message).toMatch(/at most 1 of login, register, refresh, changePassword/);
   });
 
+  it('counts a spread nested in an inline fragment, and answers a fragment bomb in linear time', async () => {
+    const nested = `mutation ($input: LoginInput!) { ... on Mutation { ...F } login(input: $input) { accessToken } }
+      fragment F on Mutation { ... on Mutation { login(input: $input) { accessToken } } }`;
+    expect((await server.post({ query: nested, variables: { input: { email: uniqueEmail(), password: PASSWORD } } })).body.errors?.[0].message).toMatch(
+      /at most 1 of/,
+    );
+    // 40 fragments, each spreading the next twice: 2^40 paths if walked naively; ~500 tokens.
+    const chain = Array.from({ length: 40 }, (_, i) => `fragment F${i} on Mutation { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    const bomb = `mutation { ...F0 }\n${chain}\nfragment F40 on Mutation { logout }`;
+    const { body } = await server.post({ query: bomb });
+    expect(codeOf(body)).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
   it('limits depth, aliases and tokens, and accepts every operation of the SDK', async () => {
     const operations = separateOperations(parse(readFileSync(join(__dirname, '../../client/operations.graphql'), 'utf8')));
     expect(Object.keys(operations).length).toBeGreaterThan(10);

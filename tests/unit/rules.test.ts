@@ -4,6 +4,7 @@ import pino from 'pino';
 import { PASSWORD_MAX_LENGTH, PasswordPolicy } from '../../src/auth/password-policy';
 import { PasswordHasher } from '../../src/auth/password-hasher';
 import { isDatabaseUnavailable } from '../../src/db/driver-errors';
+import { ipKey } from '../../src/limits/rate-limit.service';
 import { parseEmail } from '../../src/users/email';
 
 describe('parseAuthorization', () => {
@@ -117,5 +118,19 @@ describe('isDatabaseUnavailable', () => {
     ['nothing', undefined],
   ])('does not mistake %s for an outage', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('ipKey', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:0DB8:0001:0002::ffff', '2001:db8:1:2::/64'],
+    ['::1', '0:0:0:0::/64'],
+    [null, 'unknown'],
+  ])('%s -> %s', (ip, key) => {
+    expect(ipKey(ip)).toBe(key);
   });
 });
