@@ -62,6 +62,8 @@ export type UserFieldsFragment = { id: string, email: string, role: Role, create
 
 export type AuthPayloadFieldsFragment = { accessToken: string, tokenType: string, expiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { id: string, email: string, role: Role, createdAt: string, disabledAt: string | null } };
 
+export type PageInfoFieldsFragment = { hasNextPage: boolean, endCursor: string | null };
+
 export type SecurityEventFieldsFragment = { id: string, type: SecurityEventType, severity: Severity, userId: string | null, sessionId: string | null, ip: string | null, userAgent: string | null, details: Record<string, unknown>, createdAt: string, lastSeenAt: string, count: number };
 
 export type RegisterMutationVariables = Exact<{
@@ -193,6 +195,12 @@ export const AuthPayloadFieldsFragmentDoc = gql`
   }
 }
     ${UserFieldsFragmentDoc}`;
+export const PageInfoFieldsFragmentDoc = gql`
+    fragment PageInfoFields on PageInfo {
+  hasNextPage
+  endCursor
+}
+    `;
 export const SecurityEventFieldsFragmentDoc = gql`
     fragment SecurityEventFields on SecurityEvent {
   id
@@ -276,12 +284,12 @@ export const MyEventsDocument = gql`
       }
     }
     pageInfo {
-      hasNextPage
-      endCursor
+      ...PageInfoFields
     }
   }
 }
-    ${SecurityEventFieldsFragmentDoc}`;
+    ${SecurityEventFieldsFragmentDoc}
+${PageInfoFieldsFragmentDoc}`;
 export const UserDocument = gql`
     query User($id: ID!) {
   user(id: $id) {
@@ -300,12 +308,12 @@ export const UsersDocument = gql`
       }
     }
     pageInfo {
-      hasNextPage
-      endCursor
+      ...PageInfoFields
     }
   }
 }
-    ${UserFieldsFragmentDoc}`;
+    ${UserFieldsFragmentDoc}
+${PageInfoFieldsFragmentDoc}`;
 export const SetUserRoleDocument = gql`
     mutation SetUserRole($id: ID!, $role: Role!) {
   setUserRole(id: $id, role: $role) {
@@ -337,12 +345,12 @@ export const SecurityEventsDocument = gql`
       }
     }
     pageInfo {
-      hasNextPage
-      endCursor
+      ...PageInfoFields
     }
   }
 }
-    ${SecurityEventFieldsFragmentDoc}`;
+    ${SecurityEventFieldsFragmentDoc}
+${PageInfoFieldsFragmentDoc}`;
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
