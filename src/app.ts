@@ -21,6 +21,27 @@ export interface Gatehouse {
   close(): Promise<void>;
 }
 
+/**
+ * Stops taking requests and lets the ones in flight finish: their responses say `Connection: close`, so
+ * keep-alive clients do not hold the server open; whatever is still open after the grace period is cut.
+ */
+function gracefulShutdown(fastify: FastifyInstance, graceSeconds: number): () => Promise<void> {
+  let closing = false;
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+  return async () => {
+    closing = true;
+    const force = setTimeout(() => fastify.server.closeAllConnections(), graceSeconds * 1000);
+    try {
+      await fastify.close();
+    } finally {
+      clearTimeout(force);
+    }
+  };
+}
+
 /** Trusts the `hops` proxies nearest to us, whatever their addresses (proxy-addr's hop-count rule). */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
@@ -52,6 +73,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
       handler: fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services, config) }),
     });
     const stopPurge = services.housekeeping.schedule(database.orm, config.purgeIntervalSeconds, fastify.log);
+    const shutdown = gracefulShutdown(fastify, config.shutdownGraceSeconds);
 
     return {
       fastify,
@@ -59,7 +81,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
       services,
       async close() {
         await stopPurge();
-        await fastify.close();
+        await shutdown();
         await services.alerts.close();
         redis?.disconnect();
         await database.close();

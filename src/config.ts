@@ -56,6 +56,8 @@ export interface Config {
   /** How often the housekeeping purge (revocations, sessions, events) runs. */
   readonly purgeIntervalSeconds: number;
   readonly bodyLimitBytes: number;
+  /** How long a shutdown waits for requests in flight before cutting connections. */
+  readonly shutdownGraceSeconds: number;
   /** Unset: rate limits live in PostgreSQL. */
   readonly redisUrl: string | undefined;
   /** fastify's trustProxy: false, a hop count, or the proxies' addresses and CIDRs. Never "trust everyone". */
@@ -235,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
     alertWebhook: readAlertWebhook(env, problems),
     purgeIntervalSeconds: duration('PURGE_INTERVAL', '10m', 1, 24 * 3600),
     bodyLimitBytes: int('BODY_LIMIT', 100 * 1024, 1024, 64 * 1024 * 1024),
+    shutdownGraceSeconds: duration('SHUTDOWN_GRACE', '10s', 1, 300),
     redisUrl: redisUrl || undefined,
     trustProxy: readTrustProxy(str('TRUST_PROXY', 'false'), problems),
     rateLimits: {

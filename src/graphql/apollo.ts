@@ -36,6 +36,9 @@ export function createApolloServer(
     // Both are Apollo's defaults; stated so that nobody turns them off by accident.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handler would stop it and re-raise the signal, killing the
+    // process before in-flight requests finish and the database closes.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: [...armor.validationRules, authFieldLimitRule(limits.authFieldsPerOperation)],
     plugins: [
