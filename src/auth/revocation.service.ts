@@ -4,7 +4,7 @@ import type { AccessClaims } from './token.service';
 import { RevokedToken } from './revoked-token.entity';
 
 
-/** The revoked-token list: written by logout, read on every authenticated request, purged on a schedule. */
+/** The revoked-token list: written by logout, purged on a schedule (read by ViewerService's one query). */
 export class RevocationService {
   constructor(private readonly clockToleranceSeconds: number) {}
 
@@ -16,10 +16,6 @@ export class RevocationService {
       .onConflict('jti')
       .ignore()
       .execute();
-  }
-
-  async isRevoked(em: EntityManager, jti: string): Promise<boolean> {
-    return (await em.count(RevokedToken, { jti })) > 0;
   }
 
   /**

@@ -66,8 +66,8 @@ export class TokenService {
   /** Returns the claims of a valid token or throws UNAUTHENTICATED with TOKEN_INVALID or TOKEN_EXPIRED. */
   verify(token: string): AccessClaims {
     if (token.length > MAX_TOKEN_LENGTH) throw unauthenticated(AuthReason.TOKEN_INVALID);
-    // An unknown or missing kid is rejected before any verification or lookup.
-    const kid = jwt.decode(token, { complete: true })?.header.kid;
+    // An unknown or missing kid is rejected before any verification or lookup (the payload is parsed once, by verify).
+    const kid = headerKid(token);
     const key = kid === undefined ? undefined : this.keys.verifying.get(kid);
     if (!key) throw unauthenticated(AuthReason.TOKEN_INVALID);
     let decoded: jwt.Jwt;
@@ -106,5 +106,16 @@ export class TokenService {
     if (iat > Date.now() / 1000 + this.options.clockToleranceSeconds) return undefined;
     if (role !== Role.USER && role !== Role.ADMIN) return undefined;
     return { sub, sid, jti, iat, exp, role };
+  }
+}
+
+/** The `kid` of a compact JWS header, or undefined for anything that is not one. */
+function headerKid(token: string): string | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    const kid = (header as { kid?: unknown } | null)?.kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -23,8 +23,6 @@ export const badUserInput = (field: string, message: string): AppError =>
 
 export const emailTaken = (): AppError => new AppError(ErrorCode.EMAIL_TAKEN, ERROR_MESSAGES.EMAIL_TAKEN, { field: 'email' });
 
-export const serviceUnavailable = (): AppError => new AppError(ErrorCode.SERVICE_UNAVAILABLE);
-
 export const notFound = (): AppError => new AppError(ErrorCode.NOT_FOUND);
 
 export const lastAdmin = (): AppError => new AppError(ErrorCode.LAST_ADMIN);
