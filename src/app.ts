@@ -7,6 +7,7 @@ import { openDatabase, type Database } from './db/database';
 import { createApolloServer } from './graphql/apollo';
 import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './graphql/schema';
+import { registerCors } from './http/cors';
 import { registerHttpErrorHandlers } from './http/errors';
 import { registerHealthRoute } from './http/health';
 import { registerJwksRoute } from './http/jwks';
@@ -65,6 +66,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
     await apollo.start();
 
     registerHttpErrorHandlers(fastify);
+    await registerCors(fastify, config.corsOrigins);
     registerHealthRoute(fastify, database);
     registerJwksRoute(fastify, services.tokens.keys);
     fastify.route({

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
 
 // The only reader of process.env. Everything is parsed and validated once, then frozen.
@@ -15,6 +16,10 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
+  /** JSON lines (production, tests) or pino-pretty's readable lines (development). */
+  readonly logFormat: 'json' | 'pretty';
+  /** Processes serving the port (node:cluster); more than one needs DATABASE_URL. */
+  readonly workers: number;
   /** Unset: the embedded PostgreSQL (PGlite) with its files in dataDir. */
   readonly databaseUrl: string | undefined;
   readonly databasePoolMax: number;
@@ -72,6 +77,12 @@ export interface Config {
     /** Failed passwords per account: the temporary block. */
     readonly accountFailuresLong: RateLimit;
   };
+  /** Browser origins allowed to call /graphql (with credentials); empty: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** Prometheus /metrics: on its own port, behind a bearer token on the main port, or off (both unset). */
+  readonly metrics: { readonly port: number | undefined; readonly token: string | undefined };
+  /** The in-process cache of token, session and user state, kept correct by database notifications. */
+  readonly authCache: { readonly enabled: boolean; readonly maxEntries: number };
   readonly graphqlLimits: {
     readonly maxDepth: number;
     readonly maxAliases: number;
@@ -206,6 +217,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: str('HOST', '127.0.0.1'),
     port: int('PORT', 4000, 0, 65535),
     logLevel: str('LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
+    logFormat: readLogFormat(str('LOG_FORMAT', nodeEnv === 'development' ? 'pretty' : 'json'), problems),
+    workers: readWorkers(str('WORKERS', '1'), databaseUrl, problems),
     databaseUrl,
     databasePoolMax: int('DATABASE_POOL_MAX', 10, 2, 200),
     dataDir,
@@ -247,6 +260,12 @@ export function loadConfig(env: Env = process.env): Config {
       changePasswordPerIp: rate('RATE_LIMIT_PASSWORD_CHANGE_IP', '10/1h'),
       accountFailuresShort: rate('RATE_LIMIT_ACCOUNT_FAILURES', '5/1m'),
       accountFailuresLong: rate('RATE_LIMIT_ACCOUNT_LOCKOUT', '20/1h'),
+    },
+    corsOrigins: readCorsOrigins(str('CORS_ORIGINS', ''), problems),
+    metrics: readMetrics(env, problems),
+    authCache: {
+      enabled: bool('AUTH_CACHE', true),
+      maxEntries: int('AUTH_CACHE_MAX_ENTRIES', 100_000, 100, 10_000_000),
     },
     graphqlLimits: {
       maxDepth: int('GRAPHQL_MAX_DEPTH', 10, 2, 100),
@@ -387,6 +406,54 @@ function readAlertWebhook(env: Env, problems: string[]): Config['alertWebhook'] 
     problems.push(`ALERT_WEBHOOK_SECRET must be set, at least ${JWT_SECRET_MIN_BYTES} bytes, when ALERT_WEBHOOK_URL is set`);
   }
   return { url, secret };
+}
+
+function readLogFormat(raw: string, problems: string[]): Config['logFormat'] {
+  if (raw === 'json' || raw === 'pretty') return raw;
+  problems.push(`LOG_FORMAT must be json or pretty (got "${raw}")`);
+  return 'json';
+}
+
+const MAX_WORKERS = 64;
+
+/** "auto" is one process per core the machine offers. */
+function readWorkers(raw: string, databaseUrl: string | undefined, problems: string[]): number {
+  const workers = raw.toLowerCase() === 'auto' ? availableParallelism() : Number(raw);
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    problems.push(`WORKERS must be "auto" or a whole number from 1 to ${MAX_WORKERS} (got "${raw}")`);
+    return 1;
+  }
+  // The embedded database lives in one process and serves one server.
+  if (workers > 1 && !databaseUrl) problems.push('WORKERS above 1 needs DATABASE_URL (the embedded database serves one process)');
+  return workers;
+}
+
+/** Exact origins, "scheme://host[:port]": a browser sends nothing else, and "*" cannot carry cookies. */
+function readCorsOrigins(raw: string, problems: string[]): string[] {
+  const origins = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      problems.push(`CORS_ORIGINS entry "${origin}" must be an origin like https://app.example.com (no path, no "*")`);
+    }
+  }
+  return origins;
+}
+
+function readMetrics(env: Env, problems: string[]): Config['metrics'] {
+  const portRaw = env.METRICS_PORT?.trim();
+  const port = portRaw ? Number(portRaw) : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    problems.push(`METRICS_PORT must be a port number (got "${portRaw}")`);
+  }
+  const token = env.METRICS_TOKEN?.trim() || undefined;
+  if (token !== undefined && Buffer.byteLength(token, 'utf8') < 16) problems.push('METRICS_TOKEN must be at least 16 bytes');
+  return { port, token };
 }
 
 /** RFC 8725 3.5: the HMAC key must be long and random, not a word or a placeholder. */

@@ -108,3 +108,26 @@ describe('loadConfig', () => {
     expect(problemsOf({ DATA_DIR: dataDir })).toEqual([expect.stringMatching(/readable by its owner only/)]);
   });
 });
+
+describe('operations settings', () => {
+  const base = { JWT_SECRET: 'k'.repeat(8) + 'abcdefghijklmnopqrstuvwxyz0123456789', NODE_ENV: 'test' };
+  it('takes exact CORS origins and refuses "*" or a path', () => {
+    expect(loadConfig({ ...base, CORS_ORIGINS: 'http://localhost:5173, https://app.example.com' }).corsOrigins).toEqual([
+      'http://localhost:5173',
+      'https://app.example.com',
+    ]);
+    expect(() => loadConfig({ ...base, CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ ...base, CORS_ORIGINS: 'https://app.example.com/login' })).toThrow(/CORS_ORIGINS/);
+  });
+  it('runs several workers only on a shared PostgreSQL', () => {
+    expect(loadConfig({ ...base, DATABASE_URL: 'postgresql://x@h/db', WORKERS: '2' }).workers).toBe(2);
+    expect(loadConfig({ ...base, DATABASE_URL: 'postgresql://x@h/db', WORKERS: 'auto' }).workers).toBeGreaterThanOrEqual(1);
+    expect(() => loadConfig({ ...base, WORKERS: '2' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ ...base, WORKERS: '0' })).toThrow(/WORKERS/);
+  });
+  it('keeps /metrics off unless a port or a long token is given', () => {
+    expect(loadConfig(base).metrics).toEqual({ port: undefined, token: undefined });
+    expect(loadConfig({ ...base, METRICS_PORT: '9464' }).metrics.port).toBe(9464);
+    expect(() => loadConfig({ ...base, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+  });
+});
