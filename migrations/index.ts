@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261129164404 } from './Migration20261129164404';
 import { Migration20261129170353 } from './Migration20261129170353';
 import { Migration20261129173150 } from './Migration20261129173150';
+import { Migration20261129191500 } from './Migration20261129191500';
 
 // Every migration, in order. `npm run migration:create` writes a new file in this folder; add it here
 // (a test fails when a migration file is missing from this list).
@@ -9,4 +10,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129164404', class: Migration20261129164404 },
   { name: 'Migration20261129170353', class: Migration20261129170353 },
   { name: 'Migration20261129173150', class: Migration20261129173150 },
+  { name: 'Migration20261129191500', class: Migration20261129191500 },
 ];

@@ -4,6 +4,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
+import { AuthCache } from './auth/auth-cache';
+import { AuthStateListener } from './auth/auth-state-listener';
 import { createApolloServer } from './graphql/apollo';
 import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './graphql/schema';
@@ -18,6 +20,8 @@ export interface Gatehouse {
   fastify: FastifyInstance;
   database: Database;
   services: Services;
+  /** The in-process auth state cache; undefined on the embedded database or with AUTH_CACHE=false. */
+  authCache: AuthCache | undefined;
   /** Stops taking requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -60,9 +64,14 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
     ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
     : undefined;
   redis?.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'redis unavailable'));
+  // The cache relies on notifications between database connections, which the embedded database lacks.
+  const authCache = config.authCache.enabled && config.databaseUrl ? new AuthCache(config.authCache.maxEntries) : undefined;
+  const listener = authCache && new AuthStateListener(config.databaseUrl!, authCache, fastify.log);
   try {
-    const services = createServices(config, database.orm, fastify.log, chooseStore(redis, database.orm, database.embedded));
-    const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config);
+    await listener?.start();
+    const limitStore = chooseStore(redis, database.orm, database.embedded);
+    const services = createServices(config, database.orm, fastify.log, limitStore, authCache);
+    const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config, listener && (() => listener.sync()));
     await apollo.start();
 
     registerHttpErrorHandlers(fastify);
@@ -81,15 +90,18 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
       fastify,
       database,
       services,
+      authCache,
       async close() {
         await stopPurge();
         await shutdown();
         await services.alerts.close();
+        await listener?.stop();
         redis?.disconnect();
         await database.close();
       },
     };
   } catch (error) {
+    await listener?.stop();
     redis?.disconnect();
     await database.close();
     throw error;

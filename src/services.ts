@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config';
+import type { AuthCache } from './auth/auth-cache';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { PasswordPolicy } from './auth/password-policy';
@@ -34,7 +35,13 @@ export interface Services {
   limits: RateLimitService;
 }
 
-export function createServices(config: Config, orm: MikroORM, log: FastifyBaseLogger, limitStore: StoreFactory): Services {
+export function createServices(
+  config: Config,
+  orm: MikroORM,
+  log: FastifyBaseLogger,
+  limitStore: StoreFactory,
+  authCache: AuthCache | undefined,
+): Services {
   const passwords = new PasswordHasher(config.bcryptCost);
   const tokens = new TokenService(config.jwt);
   const revocations = new RevocationService(config.jwt.clockToleranceSeconds);
@@ -44,7 +51,7 @@ export function createServices(config: Config, orm: MikroORM, log: FastifyBaseLo
   const limits = new RateLimitService(config.rateLimits, limitStore);
   return {
     auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events, limits),
-    viewer: new ViewerService(tokens, events),
+    viewer: new ViewerService(tokens, events, authCache),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),
     users: new UserService(),

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
 import { authFieldLimitRule } from './auth-field-limit';
+import { authSyncPlugin } from './auth-sync.plugin';
 import type { Context } from './context';
 import { createFormatError } from './format-error';
 import { httpSemanticsPlugin } from './http-semantics.plugin';
@@ -14,6 +15,7 @@ export function createApolloServer(
   schema: GraphQLSchema,
   fastify: FastifyInstance,
   config: Pick<Config, 'production' | 'exposeStackTraces' | 'graphqlLimits'>,
+  syncAuthCache?: () => Promise<void>,
 ) {
   const limits = config.graphqlLimits;
   // Depth, aliases, tokens, directives and cost, checked before execution (OWASP GraphQL cheat sheet).
@@ -44,6 +46,7 @@ export function createApolloServer(
     plugins: [
       ...armor.plugins,
       httpSemanticsPlugin(),
+      ...(syncAuthCache ? [authSyncPlugin(syncAuthCache)] : []),
       fastifyApolloDrainPlugin(fastify),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

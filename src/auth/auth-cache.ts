@@ -1,0 +1,121 @@
+/** The user columns a request's viewer is built from, as the database returns them. */
+export interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: string;
+  created_at: string;
+  updated_at: string;
+  disabled_at: string | null;
+}
+
+export interface CachedSession {
+  userId: string;
+  /** Milliseconds since the epoch; the session's own end, checked on every use. */
+  expiresAt: number;
+}
+
+/**
+ * What the last database read said about live tokens, sessions and users, so that a request whose token
+ * was seen before needs no database round trip. Only good news is kept (a token not revoked, a session
+ * not ended, a user not disabled); anything else is read from the database every time.
+ *
+ * It is trusted only while AuthStateListener confirms that no change notification can have been missed
+ * (`confirm`), and an entry read from the database is kept only if no notification arrived while it was
+ * being read (`generation`), so a change committed during the read cannot be overwritten by stale state.
+ */
+export class AuthCache {
+  private readonly tokens = new Map<string, true>();
+  private readonly sessions = new Map<string, CachedSession>();
+  private readonly users = new Map<string, UserRow>();
+  private trustedUntil = 0;
+  private currentGeneration = 0;
+  readonly stats = { hits: 0, misses: 0, invalidations: 0 };
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get trusted(): boolean {
+    return this.now() < this.trustedUntil;
+  }
+
+  get generation(): number {
+    return this.currentGeneration;
+  }
+
+  get size(): number {
+    return this.tokens.size + this.sessions.size + this.users.size;
+  }
+
+  lookup(jti: string, sessionId: string, userId: string): { user: UserRow; session: CachedSession } | undefined {
+    const session = this.trusted && this.tokens.has(jti) ? this.sessions.get(sessionId) : undefined;
+    const user = session?.userId === userId ? this.users.get(userId) : undefined;
+    if (!session || !user) {
+      this.stats.misses++;
+      return undefined;
+    }
+    this.stats.hits++;
+    return { user, session };
+  }
+
+  /** Keeps what a read begun at `generation` found, unless a notification has arrived since. */
+  store(generation: number, jti: string, sessionId: string, session: CachedSession, user: UserRow): void {
+    if (generation !== this.currentGeneration || !this.trusted) return;
+    this.put(this.tokens, jti, true);
+    this.put(this.sessions, sessionId, session);
+    this.put(this.users, user.id, user);
+  }
+
+  /** A notification payload from the `gatehouse_auth` channel: "t:<jti>", "s:<session>" or "u:<user>". */
+  invalidate(payload: string): void {
+    this.currentGeneration++;
+    this.stats.invalidations++;
+    const id = payload.slice(2);
+    switch (payload.slice(0, 2)) {
+      case 't:':
+        this.tokens.delete(id);
+        break;
+      case 's:':
+        this.sessions.delete(id);
+        break;
+      case 'u:':
+        this.users.delete(id);
+        break;
+      default:
+        this.clear();
+    }
+  }
+
+  /** Every notification committed before this moment has been applied; trust the cache until `until`. */
+  confirm(until: number): void {
+    this.trustedUntil = until;
+  }
+
+  /** Listening (again): whatever was missed before is unknown, so start empty. */
+  resume(until: number): void {
+    this.clear();
+    this.trustedUntil = until;
+  }
+
+  /** The notification channel is gone: forget everything and read the database until it is back. */
+  suspend(): void {
+    this.trustedUntil = 0;
+    this.clear();
+  }
+
+  private clear(): void {
+    this.currentGeneration++;
+    this.tokens.clear();
+    this.sessions.clear();
+    this.users.clear();
+  }
+
+  /** Bounded: the oldest entry goes first (Map keeps insertion order). */
+  private put<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    if (map.size >= this.maxEntries) map.delete(map.keys().next().value as string);
+    map.set(key, value);
+  }
+}
