@@ -51,7 +51,7 @@ export function createServices(
   const limits = new RateLimitService(config.rateLimits, limitStore);
   return {
     auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events, limits),
-    viewer: new ViewerService(tokens, events, authCache),
+    viewer: new ViewerService(tokens, events, orm.em.getConnection(), authCache),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),
     users: new UserService(),

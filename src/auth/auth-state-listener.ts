@@ -30,6 +30,8 @@ export class AuthStateListener {
   private reconnect?: NodeJS.Timeout;
   private reconnectDelayMs = 100;
   private stopped = false;
+  private syncChain: Promise<void> = Promise.resolve();
+  private pendingSync?: Promise<void>;
   private readonly retired = new WeakSet<Client>();
 
   constructor(
@@ -50,7 +52,20 @@ export class AuthStateListener {
    * Waits until every change committed so far has reached the cache. Mutations call it before they
    * answer, so their own effects hold on this instance by the time the client reads the response.
    */
-  async sync(): Promise<void> {
+  sync(): Promise<void> {
+    // One query at a time on this connection. Callers share a round trip that has not started yet: it
+    // starts after they asked, which is all their guarantee needs.
+    if (!this.pendingSync) {
+      this.pendingSync = this.syncChain.then(() => {
+        this.pendingSync = undefined;
+        return this.roundTrip();
+      });
+      this.syncChain = this.pendingSync;
+    }
+    return this.pendingSync;
+  }
+
+  private async roundTrip(): Promise<void> {
     const client = this.client;
     if (!client) return;
     const startedAt = Date.now();

@@ -5,6 +5,7 @@ import type { AccessClaims } from './token.service';
 
 /** The signed-in user of a request and the token that proved it. */
 export interface Viewer {
+  /** A read-only snapshot of the user's row, detached from any EntityManager. */
   user: User;
   claims: AccessClaims;
   /** The session the access token belongs to (its `sid`). */

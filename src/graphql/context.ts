@@ -8,25 +8,40 @@ import type { Services } from '../services';
 import { RefreshCookie } from '../sessions/refresh-cookie';
 
 export interface Context {
-  /** This request's own EntityManager; never the global one. */
-  em: EntityManager;
-  services: Services;
-  viewer: ViewerLoader;
-  client: ClientInfo;
-  refreshCookie: RefreshCookie;
+  /** This request's own EntityManager, forked on first use; never the global one. */
+  readonly em: EntityManager;
+  readonly services: Services;
+  readonly viewer: ViewerLoader;
+  readonly client: ClientInfo;
+  readonly refreshCookie: RefreshCookie;
+}
+
+/**
+ * Most requests (`me` with a cached token) never need an EntityManager, so it is forked on first use.
+ * The getter lives on the prototype: Apollo clones the context with Object.assign, which would call an
+ * own getter and fork for every request.
+ */
+class RequestContext implements Context {
+  private forked?: EntityManager;
+
+  constructor(
+    private readonly orm: MikroORM,
+    readonly services: Services,
+    readonly client: ClientInfo,
+    readonly viewer: ViewerLoader,
+    readonly refreshCookie: RefreshCookie,
+  ) {}
+
+  get em(): EntityManager {
+    return (this.forked ??= this.orm.em.fork());
+  }
 }
 
 export function createContextFactory(orm: MikroORM, services: Services, config: Pick<Config, 'sessions'>) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<Context> => {
-    const em = orm.em.fork();
     const client = clientInfo(request.ip, request.headers['user-agent']);
     const credential = parseAuthorization(request.headers.authorization);
-    return {
-      em,
-      services,
-      client,
-      viewer: new ViewerLoader(credential, (token) => services.viewer.resolve(em, token, client)),
-      refreshCookie: new RefreshCookie(config.sessions.cookie, request, reply),
-    };
+    const viewer = new ViewerLoader(credential, (token) => services.viewer.resolve(token, client));
+    return new RequestContext(orm, services, client, viewer, new RefreshCookie(config.sessions.cookie, request, reply));
   };
 }
