@@ -1,0 +1,51 @@
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { SetContextLink } from '@apollo/client/link/context';
+import { ErrorLink } from '@apollo/client/link/error';
+import { from, switchMap } from 'rxjs';
+import { isTokenExpired } from './errors';
+
+/** Where the links get the access token from; implemented by Session. */
+export interface AccessTokens {
+  /** The token to send, or null when signed out. */
+  current(): string | null;
+  /** A fresh token from the refresh cookie. Single-flight; rejects when the session is over. */
+  refresh(): Promise<string>;
+}
+
+interface AuthContext {
+  /** The token this attempt was sent with, to tell whether a refresh happened since. */
+  sentToken?: string | null;
+  retried?: boolean;
+}
+
+/**
+ * The chain, in request order: retry-on-expiry → bearer → HTTP. The retry link sits before the bearer
+ * link so that its retry passes through the bearer link again and picks up the new token.
+ */
+export function createApolloClient(graphqlUrl: string, tokens: AccessTokens): ApolloClient {
+  const bearer = new SetContextLink(({ headers }) => {
+    const token = tokens.current();
+    return { sentToken: token, headers: token ? { ...headers, authorization: `Bearer ${token}` } : headers };
+  });
+
+  const retryOnExpiry = new ErrorLink(({ error, operation, forward }) => {
+    const { sentToken, retried } = operation.getContext() as AuthContext;
+    // Refresh itself never retries (its failure means the session is over), and nothing retries twice.
+    if (!isTokenExpired(error) || retried || operation.operationName === 'Refresh') return;
+    // A request that was in flight while another one refreshed needs no refresh of its own: the
+    // refresh token works once, so every exchange beyond the first would only cost a round trip.
+    const fresh = tokens.current() !== sentToken ? Promise.resolve() : tokens.refresh();
+    return from(fresh).pipe(
+      switchMap(() => {
+        operation.setContext({ retried: true } satisfies AuthContext);
+        return forward(operation);
+      }),
+    );
+  });
+
+  // credentials: 'include' so that the browser stores the refresh cookie from login/register/refresh
+  // responses and sends it back to refresh; the API is another origin (another port) of the same site.
+  const http = new HttpLink({ uri: graphqlUrl, credentials: 'include' });
+
+  return new ApolloClient({ link: ApolloLink.from([retryOnExpiry, bearer, http]), cache: new InMemoryCache() });
+}

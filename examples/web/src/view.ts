@@ -1,0 +1,129 @@
+import type { AccountView } from './account';
+import { describeDevice } from './device';
+import type { ShownError } from './errors';
+import type { SessionInfo } from './operations';
+
+export interface ViewActions {
+  login(email: string, password: string): void;
+  register(email: string, password: string): void;
+  logout(): void;
+  reload(): void;
+  revoke(sessionId: string): void;
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/**
+ * The page's DOM and nothing else. index.html holds both screens; `data-state` on <body> picks the one
+ * shown (see style.css), and `aria-busy` marks a request in progress, which tests can wait on too.
+ * Text from the server goes in through textContent only, never innerHTML.
+ */
+export class View {
+  private readonly body: HTMLElement;
+
+  constructor(private readonly document: Document) {
+    this.body = document.body;
+  }
+
+  bind(actions: ViewActions): void {
+    this.onSubmit('login-form', (email, password) => actions.login(email, password));
+    this.onSubmit('register-form', (email, password) => actions.register(email, password));
+    this.element('logout').addEventListener('click', () => actions.logout());
+    this.element('reload').addEventListener('click', () => actions.reload());
+    this.element('sessions').addEventListener('click', (event) => {
+      const button = (event.target as Element).closest('button[data-revoke]');
+      if (button) actions.revoke(button.getAttribute('data-revoke')!);
+    });
+  }
+
+  showSignedOut(): void {
+    this.body.dataset.state = 'signed-out';
+    this.element('me-email').textContent = '';
+    this.element('me-role').textContent = '';
+    this.element('sessions').replaceChildren();
+  }
+
+  showSignedIn({ user, sessions }: AccountView): void {
+    this.body.dataset.state = 'signed-in';
+    // The password must not linger in a form that is hidden but still in the page.
+    for (const id of ['login-form', 'register-form']) this.element<HTMLFormElement>(id).reset();
+    this.element('me-email').textContent = user.email;
+    this.element('me-role').textContent = user.role;
+    this.element('sessions').replaceChildren(...sessions.map((session) => this.sessionItem(session)));
+  }
+
+  showError({ code, reason, field, message }: ShownError): void {
+    const box = this.element('error');
+    const label = this.document.createElement('strong');
+    label.textContent = [code, reason ?? field].filter(Boolean).join(' · ');
+    box.replaceChildren(label, ` ${message}`);
+    box.hidden = false;
+  }
+
+  clearError(): void {
+    const box = this.element('error');
+    box.replaceChildren();
+    box.hidden = true;
+  }
+
+  setBusy(busy: boolean): void {
+    // One action at a time: a second click would, for instance, log in twice and open two sessions.
+    this.body.setAttribute('aria-busy', String(busy));
+    for (const button of this.document.querySelectorAll('button')) button.disabled = busy;
+  }
+
+  private sessionItem(session: SessionInfo): HTMLLIElement {
+    const item = this.document.createElement('li');
+    item.dataset.sessionId = session.id;
+    if (session.current) item.setAttribute('aria-current', 'true');
+
+    const device = this.document.createElement('span');
+    device.className = 'device';
+    device.textContent = describeDevice(session.userAgent);
+    device.title = session.userAgent ?? '';
+
+    const details = this.document.createElement('span');
+    details.className = 'details';
+    details.append(
+      [session.ip, 'signed in '].filter(Boolean).join(' · '),
+      this.time(session.createdAt),
+      ' · last used ',
+      this.time(session.lastUsedAt),
+    );
+
+    const action = this.document.createElement(session.current ? 'span' : 'button');
+    if (session.current) {
+      // Ending this one is "Log out"; a revoke button here would do the same less clearly.
+      action.className = 'badge';
+      action.textContent = 'This browser';
+    } else {
+      action.textContent = 'Revoke';
+      action.dataset.revoke = session.id;
+      action.setAttribute('aria-label', `Revoke ${device.textContent} session`);
+    }
+    item.append(device, details, action);
+    return item;
+  }
+
+  private time(iso: string): HTMLTimeElement {
+    const time = this.document.createElement('time');
+    time.dateTime = iso;
+    time.textContent = dateTime.format(new Date(iso));
+    return time;
+  }
+
+  private onSubmit(formId: string, submit: (email: string, password: string) => void): void {
+    const form = this.element<HTMLFormElement>(formId);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      submit(String(data.get('email') ?? ''), String(data.get('password') ?? ''));
+    });
+  }
+
+  private element<T extends HTMLElement = HTMLElement>(id: string): T {
+    const element = this.document.getElementById(id);
+    if (!element) throw new Error(`index.html has no #${id}`);
+    return element as T;
+  }
+}

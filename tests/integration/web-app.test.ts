@@ -1,0 +1,269 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
+import { startStaticServer, type StaticServer } from '../helpers/static-server';
+import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
+
+// examples/web end to end: built with Vite, served as static files, driven in headless Chromium against a
+// real Gatehouse with the refresh cookie on. The steps run in order on one account, each building on the last.
+
+const ROOT = resolve(__dirname, '../..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The machine running the tests may have no internet: no background traffic, no component downloads.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// The README's picture is rewritten only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
+const SCREENSHOT = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/images/web-example.png') : join(tmpdir(), `gatehouse-web-${process.pid}.png`);
+
+let outDir: string | undefined;
+let app: StaticServer | undefined;
+let server: TestServer | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  // CI installs Chromium. Without it this file must fail, not pass by skipping.
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`No Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.`);
+  }
+  outDir = await mkdtemp(join(tmpdir(), 'gatehouse-web-'));
+  // The app's origin must be known before Gatehouse starts (CORS_ORIGINS); the files can come later.
+  app = await startStaticServer(outDir);
+  const origin = app.origin;
+  const started = await Promise.allSettled([
+    buildApp(outDir),
+    startTestServer({ CORS_ORIGINS: origin, REFRESH_TOKEN_COOKIE: 'true' }).then((started) => (server = started)),
+    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }).then((launched) => (browser = launched)),
+  ]);
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  // Written after the build, which empties outDir: points this build at this server.
+  await writeFile(join(outDir, 'config.json'), JSON.stringify({ graphqlUrl: gatehouse().graphqlUrl }));
+}, 120_000);
+
+afterAll(async () => {
+  // Everything that started, whatever failed: allSettled, so one failure does not leave the rest running.
+  const closed = await Promise.allSettled([browser?.close(), server?.close(), app?.close()]);
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+  const failed = closed.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+});
+
+// Vite is ESM-only and jest runs CommonJS: build in a child process, as `npx vite build` would.
+async function buildApp(into: string): Promise<void> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is nothing Vite needs
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'examples/web', '--outDir', into, '--emptyOutDir', '--logLevel', 'warn'],
+      { cwd: ROOT, env, timeout: 90_000 },
+    );
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`vite build examples/web failed: ${(error as Error).message}\n${stdout ?? ''}${stderr ?? ''}`);
+  }
+}
+
+const gatehouse = (): TestServer => {
+  if (!server) throw new Error('Gatehouse did not start');
+  return server;
+};
+
+/** The GraphQL operations each page sent, in order, by operationName. */
+const operations = new WeakMap<Page, string[]>();
+/** Uncaught exceptions in any page; checked after every test. */
+const pageErrors: Error[] = [];
+
+afterEach(() => {
+  expect(pageErrors.splice(0)).toEqual([]);
+});
+
+// Two "devices" the sessions list can tell apart (headless Chromium would be "Headless Chrome" twice).
+const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+const LAPTOP_FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+
+async function openApp(userAgent: string): Promise<{ context: BrowserContext; page: Page }> {
+  if (!browser || !app) throw new Error('beforeAll did not finish');
+  // A fixed locale and time zone: the screenshot looks alike on every machine.
+  const context = await browser.newContext({ viewport: { width: 960, height: 600 }, locale: 'en-US', timezoneId: 'UTC', userAgent });
+  const page = await context.newPage();
+  const sent: string[] = [];
+  operations.set(page, sent);
+  page.on('pageerror', (error) => pageErrors.push(error));
+  page.on('request', (request) => {
+    const name = operationName(request);
+    if (name) sent.push(name);
+  });
+  await page.goto(`${app.origin}/`);
+  return { context, page };
+}
+
+function operationName(request: Request): string | undefined {
+  if (request.url() !== gatehouse().graphqlUrl || request.method() !== 'POST') return undefined;
+  return (request.postDataJSON() as { operationName?: string } | null)?.operationName;
+}
+
+const sentSince = (page: Page, count: number): string[] => operations.get(page)!.slice(count);
+const sentSoFar = (page: Page): number => operations.get(page)!.length;
+
+/** The next response to `name` from Gatehouse, parsed. Call before the action that sends it. */
+async function nextResponse(page: Page, name: string): Promise<GraphQLBody> {
+  const response: Response = await page.waitForResponse((candidate) => operationName(candidate.request()) === name);
+  return (await response.json()) as GraphQLBody;
+}
+
+interface GraphQLBody {
+  data?: Record<string, Record<string, unknown>> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+// The app marks its screen in <body data-state> and a request in progress in aria-busy. The handlers set
+// aria-busy synchronously on click, so waiting for "false" after a click waits for that action to finish.
+const settledOn = (page: Page, state: 'signed-in' | 'signed-out') =>
+  page.waitForSelector(`body[data-state="${state}"][aria-busy="false"]`);
+
+async function submit(page: Page, form: 'Log in' | 'Create an account', email: string, password: string): Promise<void> {
+  const scope = page.getByRole('form', { name: form });
+  await scope.getByLabel('Email').fill(email);
+  await scope.getByLabel('Password').fill(password);
+  await scope.getByRole('button').click();
+}
+
+const textOf = async (page: Page, selector: string) => (await page.locator(selector).textContent())?.trim() ?? '';
+const sessionRows = (page: Page) => page.locator('#sessions > li');
+const currentRow = (page: Page) => page.locator('#sessions > li[aria-current="true"]');
+const refreshCookie = async (context: BrowserContext) =>
+  (await context.cookies(gatehouse().graphqlUrl)).find((cookie) => cookie.name === 'gatehouse_refresh');
+
+describe('examples/web in Chromium against Gatehouse', () => {
+  // The server and its database are this file's alone, so a plain address is safe (and reads well in the screenshot).
+  const email = 'ada@example.com';
+  let context: BrowserContext;
+  let page: Page;
+
+  it('creates an account and shows it, keeping every token out of reach of the page', async () => {
+    ({ context, page } = await openApp(DESKTOP_CHROME));
+    await settledOn(page, 'signed-out');
+
+    const registered = nextResponse(page, 'Register');
+    await submit(page, 'Create an account', email, PASSWORD);
+    await settledOn(page, 'signed-in');
+    expect(await textOf(page, '#me-email')).toBe(email);
+    expect(await textOf(page, '#me-role')).toBe('USER');
+    expect(await sessionRows(page).count()).toBe(1);
+    expect(await currentRow(page).textContent()).toContain('This browser');
+
+    // The access token is held in a variable: not in the DOM, not in web storage.
+    const accessToken = (await registered).data!.register.accessToken as string;
+    expect(accessToken).toMatch(/^ey/);
+    expect(await page.content()).not.toContain(accessToken);
+    expect(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie])).toEqual([0, 0, '']);
+    // The refresh token is a cookie scripts cannot read, sent to the GraphQL endpoint only.
+    expect(await refreshCookie(context)).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/graphql' });
+  });
+
+  it('is still signed in after a reload, through the refresh cookie alone', async () => {
+    const before = sentSoFar(page);
+    await page.reload();
+    await settledOn(page, 'signed-in');
+    expect(await textOf(page, '#me-email')).toBe(email);
+    // No login: one refresh, then the account.
+    expect(sentSince(page, before).sort()).toEqual(['Me', 'Refresh', 'Sessions']);
+  });
+
+  it('refreshes once, and retries, when Gatehouse answers TOKEN_EXPIRED', async () => {
+    // Access tokens live 15 minutes. Instead of waiting, the requests that carry the page's current token
+    // go out with that token re-signed as issued an hour ago (same user, same session), so the
+    // TOKEN_EXPIRED the page gets is Gatehouse's own answer.
+    const { tokens } = gatehouse().gatehouse.services;
+    let stale: string | undefined;
+    const reasons: unknown[] = [];
+    await page.route(gatehouse().graphqlUrl, async (route) => {
+      const token = route.request().headers().authorization?.replace(/^Bearer /, '');
+      stale ??= token;
+      if (!token || token !== stale || operationName(route.request()) === 'Refresh') return route.continue();
+      const { sub, sid, role } = tokens.verify(token);
+      const expired = tokens.issue({ id: sub, role }, sid, Date.now() - 3_600_000).token;
+      const response = await route.fetch({ headers: { ...route.request().headers(), authorization: `Bearer ${expired}` } });
+      reasons.push(((await response.json()) as GraphQLBody).errors?.[0]?.extensions?.reason);
+      await route.fulfill({ response });
+    });
+
+    const before = sentSoFar(page);
+    // Reload sends me and sessions at once: both fail, and must share one refresh (its token works once).
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await settledOn(page, 'signed-in');
+    await page.unrouteAll();
+
+    expect(reasons).toEqual(['TOKEN_EXPIRED', 'TOKEN_EXPIRED']);
+    expect(sentSince(page, before).sort()).toEqual(['Me', 'Me', 'Refresh', 'Sessions', 'Sessions']);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    expect(await textOf(page, '#me-email')).toBe(email);
+  });
+
+  it('lists a second session, and revoking it ends it on the server at once', async () => {
+    const other = await openApp(LAPTOP_FIREFOX);
+    await settledOn(other.page, 'signed-out');
+
+    // Errors show their code and reason.
+    await submit(other.page, 'Log in', email, 'not the password at all');
+    await settledOn(other.page, 'signed-out');
+    expect(await textOf(other.page, '#error')).toMatch(/^UNAUTHENTICATED · INVALID_CREDENTIALS Invalid email or password\.$/);
+
+    const loggedIn = nextResponse(other.page, 'Login');
+    await submit(other.page, 'Log in', email, PASSWORD);
+    await settledOn(other.page, 'signed-in');
+    expect(await other.page.locator('#error').isHidden()).toBe(true);
+    const otherToken = (await loggedIn).data!.login.accessToken as string;
+    const otherId = await currentRow(other.page).getAttribute('data-session-id');
+    expect(otherId).toBeTruthy();
+
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await settledOn(page, 'signed-in');
+    expect(await sessionRows(page).count()).toBe(2);
+    expect(await currentRow(page).count()).toBe(1);
+    expect(await currentRow(page).getAttribute('data-session-id')).not.toBe(otherId);
+    expect(await textOf(page, '#sessions > li[aria-current="true"] .device')).toBe('Chrome 126 on Linux');
+    expect(await textOf(page, `#sessions > li[data-session-id="${otherId}"] .device`)).toBe('Firefox 128 on Windows');
+    await mkdir(dirname(SCREENSHOT), { recursive: true });
+    expect((await page.screenshot({ path: SCREENSHOT, fullPage: true })).length).toBeGreaterThan(10_000);
+
+    await page.locator(`#sessions > li[data-session-id="${otherId}"]`).getByRole('button', { name: /^Revoke/ }).click();
+    await settledOn(page, 'signed-in');
+    expect(await sessionRows(page).count()).toBe(1);
+    expect(await currentRow(page).count()).toBe(1);
+
+    // Gatehouse refuses the revoked session's access token from now on...
+    const refused = await gatehouse().sdk(otherToken).Me().then(() => undefined, (error: unknown) => error);
+    expect(refused).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' } }] });
+    // ...so the other browser drops to the sign-in screen on its next request, saying why...
+    await other.page.getByRole('button', { name: 'Reload' }).click();
+    await settledOn(other.page, 'signed-out');
+    expect(await textOf(other.page, '#error')).toMatch(/^UNAUTHENTICATED · TOKEN_REVOKED /);
+    // ...and its refresh cookie no longer signs it in.
+    const refresh = nextResponse(other.page, 'Refresh');
+    await other.page.reload();
+    await settledOn(other.page, 'signed-out');
+    expect((await refresh).errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
+    await other.context.close();
+  });
+
+  it('logs out, and a reload leaves it signed out', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await settledOn(page, 'signed-out');
+    expect(await textOf(page, '#me-email')).toBe('');
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    // Logout cleared the cookie: the reload's refresh has nothing to present.
+    expect(await refreshCookie(context)).toBeUndefined();
+
+    const refresh = nextResponse(page, 'Refresh');
+    await page.reload();
+    await settledOn(page, 'signed-out');
+    expect((await refresh).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    await context.close();
+  });
+});
