@@ -20,6 +20,8 @@ export interface Config {
   readonly logFormat: 'json' | 'pretty';
   /** Processes serving the port (node:cluster); more than one needs DATABASE_URL. */
   readonly workers: number;
+  /** libuv threads per process (UV_THREADPOOL_SIZE), where bcrypt runs; see threadPoolSize(). */
+  readonly threadPoolSize: number;
   /** Unset: the embedded PostgreSQL (PGlite) with its files in dataDir. */
   readonly databaseUrl: string | undefined;
   readonly databasePoolMax: number;
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!JWT_ALGORITHMS.includes(algorithmRaw)) problems.push(`JWT_ALGORITHM must be one of ${JWT_ALGORITHMS.join(', ')}`);
   const jwtAlgorithm = JWT_ALGORITHMS.includes(algorithmRaw) ? algorithmRaw : 'HS256';
 
+  const workers = readWorkers(str('WORKERS', '1'), databaseUrl, problems);
   const config: Config = {
     nodeEnv,
     production,
@@ -218,7 +221,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('PORT', 4000, 0, 65535),
     logLevel: str('LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
     logFormat: readLogFormat(str('LOG_FORMAT', nodeEnv === 'development' ? 'pretty' : 'json'), problems),
-    workers: readWorkers(str('WORKERS', '1'), databaseUrl, problems),
+    workers,
+    threadPoolSize: int('UV_THREADPOOL_SIZE', threadPoolSize(workers), 1, 1024),
     databaseUrl,
     databasePoolMax: int('DATABASE_POOL_MAX', 10, 2, 200),
     dataDir,
@@ -415,6 +419,15 @@ function readLogFormat(raw: string, problems: string[]): Config['logFormat'] {
 }
 
 const MAX_WORKERS = 64;
+
+/**
+ * bcrypt hashes on libuv's thread pool, whose default of 4 threads would take every core of a small
+ * machine during a burst of logins and leave `me` waiting behind them. Each process keeps one core's
+ * worth for its event loop and hashes on the rest (at least one thread).
+ */
+export function threadPoolSize(workers: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / workers) - 1);
+}
 
 /** "auto" is one process per core the machine offers. */
 function readWorkers(raw: string, databaseUrl: string | undefined, problems: string[]): number {

@@ -1,9 +1,23 @@
+import cluster from 'node:cluster';
+import pino from 'pino';
 import { createGatehouse } from './app';
-import { ConfigError, loadConfig } from './config';
+import { runPrimary } from './cluster';
+import { ConfigError, loadConfig, type Config } from './config';
 
 // Start-up only: config -> database -> schema -> HTTP server. Exits 1 on any failure.
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) {
+    // The workers read the same environment; the pool size is fixed here, before any thread starts.
+    runPrimary(config.workers, { UV_THREADPOOL_SIZE: String(config.threadPoolSize) }, pino({ level: config.logLevel }));
+    return;
+  }
+  await serve(config);
+}
+
+async function serve(config: Config): Promise<void> {
+  // libuv reads it when its thread pool first starts, which nothing above has caused yet.
+  process.env.UV_THREADPOOL_SIZE = String(config.threadPoolSize);
   const gatehouse = await createGatehouse(config);
   const log = gatehouse.fastify.log;
   if (config.jwt.secretSource !== 'env') {
