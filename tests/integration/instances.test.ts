@@ -107,3 +107,33 @@ onPostgres('three instances on one database', () => {
     expect([await attempt(a), await attempt(b), await attempt(c), await attempt(a)]).toEqual([wrong, wrong, wrong, 'RATE_LIMITED']);
   });
 });
+
+onPostgres('WORKERS=2', () => {
+  it('serves one port from two processes and stops them both on SIGTERM', async () => {
+    const database = await createTestDatabase();
+    const server = await startServerProcess({ ...database.env, WORKERS: '2', JWT_SECRET: randomBytes(48).toString('base64'), LOG_LEVEL: 'info' });
+    const sql = new Client({ connectionString: database.env.DATABASE_URL });
+    await sql.connect();
+    try {
+      // Each worker keeps its own auth cache listener: two of them, from two processes.
+      const listeners = async () =>
+        (
+          await sql.query<{ pid: number }>(
+            `select pid from pg_stat_activity where application_name = 'gatehouse-listener' and datname = current_database()`,
+          )
+        ).rowCount;
+      for (let i = 0; i < 100 && (await listeners()) !== 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await listeners()).toBe(2);
+      const readyPids = () => new Set([...server.output().matchAll(/"pid":(\d+).*Gatehouse ready/g)].map((match) => match[1]));
+      for (let i = 0; i < 100 && readyPids().size < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(readyPids().size).toBe(2);
+      expect(readyPids().has(String(server.pid))).toBe(false);
+      expect((await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } })).register.accessToken).toBeTruthy();
+      expect(await server.stop('SIGTERM')).toBe(0);
+    } finally {
+      await server.stop('SIGKILL');
+      await sql.end();
+      await database.drop();
+    }
+  });
+});
