@@ -11,7 +11,7 @@ import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './graphql/schema';
 import { registerCors } from './http/cors';
 import { registerHttpErrorHandlers } from './http/errors';
-import { registerHealthRoute } from './http/health';
+import { registerHealthRoutes } from './http/health';
 import { registerJwksRoute } from './http/jwks';
 import { chooseStore } from './limits/rate-limit.service';
 import { createServices, type Services } from './services';
@@ -76,7 +76,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
 
     registerHttpErrorHandlers(fastify);
     await registerCors(fastify, config.corsOrigins);
-    registerHealthRoute(fastify, database);
+    registerHealthRoutes(fastify, database);
     registerJwksRoute(fastify, services.tokens.keys);
     fastify.route({
       url: '/graphql',

@@ -17,7 +17,7 @@ export interface ServerProcess {
 
 /**
  * The real entry point, src/main.ts, in a process of its own (ts-node with swc, which emits the decorator
- * metadata type-graphql needs), on a random loopback port; resolves once /healthz answers 200.
+ * metadata type-graphql needs), on a random loopback port; resolves once /readyz answers 200.
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -32,7 +32,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 45_000;
-  while (!(await fetch(`${url}/healthz`).catch(() => undefined))?.ok) {
+  while (!(await fetch(`${url}/readyz`).catch(() => undefined))?.ok) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the server did not start:\n${output}`);

@@ -170,10 +170,12 @@ describe('the HTTP layer', () => {
     expect(await response.json()).toEqual({ errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] });
   });
 
-  it('reports healthy once the database is reachable and migrated', async () => {
-    const response = await fetch(`${server.baseUrl}/healthz`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok' });
+  it('reports alive, and ready once the database is reachable and migrated', async () => {
+    for (const path of ['/healthz', '/readyz']) {
+      const response = await fetch(`${server.baseUrl}${path}`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: 'ok' });
+    }
   });
 
   it('gives every client error a code from the table and never a stack trace', async () => {

@@ -37,7 +37,7 @@ it('finishes in-flight requests, closes the database and exits 0 on SIGTERM', as
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200 && !(await fetch(`${url}/healthz`).catch(() => undefined))?.ok; i++) {
+    for (let i = 0; i < 200 && !(await fetch(`${url}/readyz`).catch(() => undefined))?.ok; i++) {
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     const graphql = (query: string, variables: object) =>

@@ -10,13 +10,14 @@ describe('MIGRATE_ON_START=false', () => {
   });
   afterAll(() => server?.close());
 
-  it('reports unhealthy until the migrations are applied from the CLI, then healthy', async () => {
-    const before = await fetch(`${server.baseUrl}/healthz`);
+  it('is alive but not ready until the migrations are applied from the CLI, then ready', async () => {
+    expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
+    const before = await fetch(`${server.baseUrl}/readyz`);
     expect(before.status).toBe(503);
     expect(await before.json()).toEqual({ status: 'migrations pending' });
 
     expect(await runCli(['migrate'], { ...server.env, LOG_LEVEL: 'silent' }, quiet)).toBe(0);
-    expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
     const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
     expect(register.accessToken).toBeTruthy();
   });
