@@ -7,13 +7,18 @@ import { openDatabase, type Database } from './db/database';
 import { AuthCache } from './auth/auth-cache';
 import { AuthStateListener } from './auth/auth-state-listener';
 import { createApolloServer } from './graphql/apollo';
+import { authSyncPlugin } from './graphql/auth-sync.plugin';
+import { observePlugin } from './graphql/observe.plugin';
 import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './graphql/schema';
 import { registerCors } from './http/cors';
 import { registerHttpErrorHandlers } from './http/errors';
 import { registerHealthRoutes } from './http/health';
 import { registerJwksRoute } from './http/jwks';
+import { exposeMetrics, type MetricsServer } from './http/metrics';
 import { chooseStore } from './limits/rate-limit.service';
+import { loggingOptions, registerAccessLog } from './observability/logging';
+import { Metrics } from './observability/metrics';
 import { createServices, type Services } from './services';
 
 export interface Gatehouse {
@@ -22,6 +27,8 @@ export interface Gatehouse {
   services: Services;
   /** The in-process auth state cache; undefined on the embedded database or with AUTH_CACHE=false. */
   authCache: AuthCache | undefined;
+  /** Where METRICS_PORT serves /metrics, when it is set (and this is not a cluster worker). */
+  metricsUrl: string | undefined;
   /** Stops taking requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -53,7 +60,7 @@ const trustHops = (hops: number) => (_address: string, hop: number) => hop < hop
 /** Wires config -> database -> services -> schema -> HTTP routes. Does not listen; main.ts and tests do. */
 export async function createGatehouse(config: Config): Promise<Gatehouse> {
   const fastify = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    ...loggingOptions(config),
     bodyLimit: config.bodyLimitBytes,
     // X-Forwarded-For is believed only from the proxies TRUST_PROXY names; by default the socket's address counts.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -67,13 +74,19 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
   // The cache relies on notifications between database connections, which the embedded database lacks.
   const authCache = config.authCache.enabled && config.databaseUrl ? new AuthCache(config.authCache.maxEntries) : undefined;
   const listener = authCache && new AuthStateListener(config.databaseUrl!, authCache, fastify.log);
+  const metrics = new Metrics();
+  metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);
+  if (authCache) metrics.watchAuthCache(authCache);
+  let metricsServer: MetricsServer | undefined;
   try {
     await listener?.start();
     const limitStore = chooseStore(redis, database.orm, database.embedded);
-    const services = createServices(config, database.orm, fastify.log, limitStore, authCache);
-    const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config, listener && (() => listener.sync()));
+    const services = createServices(config, database.orm, fastify.log, limitStore, authCache, metrics);
+    const plugins = [observePlugin(metrics), ...(listener ? [authSyncPlugin(() => listener.sync())] : [])];
+    const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config, plugins);
     await apollo.start();
 
+    registerAccessLog(fastify);
     registerHttpErrorHandlers(fastify);
     await registerCors(fastify, config.corsOrigins);
     registerHealthRoutes(fastify, database);
@@ -83,6 +96,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
       method: ['GET', 'POST', 'OPTIONS'],
       handler: fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services, config) }),
     });
+    metricsServer = await exposeMetrics(fastify, metrics.registry, config);
     const stopPurge = services.housekeeping.schedule(database.orm, config.purgeIntervalSeconds, fastify.log);
     const shutdown = gracefulShutdown(fastify, config.shutdownGraceSeconds);
 
@@ -91,9 +105,11 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
       database,
       services,
       authCache,
+      metricsUrl: metricsServer?.url,
       async close() {
         await stopPurge();
         await shutdown();
+        await metricsServer?.close();
         await services.alerts.close();
         await listener?.stop();
         redis?.disconnect();
@@ -101,6 +117,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
       },
     };
   } catch (error) {
+    await metricsServer?.close();
     await listener?.stop();
     redis?.disconnect();
     await database.close();

@@ -1,5 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { FastifyBaseLogger } from 'fastify';
+import { AggregatorRegistry } from 'prom-client';
+import type { Config } from './config';
+import { startMetricsServer } from './http/metrics';
 
 const RESTART_DELAY_MS = 1_000;
 
@@ -9,7 +12,13 @@ const RESTART_DELAY_MS = 1_000;
  * A worker that fails before it listens (bad config, database unreachable) stops the whole group: a crash
  * loop would only hide the error.
  */
-export function runPrimary(workers: number, env: Record<string, string>, log: FastifyBaseLogger): void {
+export async function runPrimary(
+  config: Pick<Config, 'workers' | 'threadPoolSize' | 'host' | 'metrics'>,
+  log: FastifyBaseLogger,
+): Promise<void> {
+  const { workers } = config;
+  // The workers read the same environment; the pool size is fixed here, before any thread starts.
+  const env = { UV_THREADPOOL_SIZE: String(config.threadPoolSize) };
   let stopping = false;
   const listening = new WeakSet<Worker>();
   const fork = () => {
@@ -47,4 +56,10 @@ export function runPrimary(workers: number, env: Record<string, string>, log: Fa
 
   for (let i = 0; i < workers; i++) fork();
   log.info({ workers }, 'started the workers');
+  if (config.metrics.port !== undefined) {
+    const aggregator = new AggregatorRegistry();
+    const render = async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() });
+    const server = await startMetricsServer(render, config.host, config.metrics.port);
+    log.info({ url: server.url }, 'metrics of all workers');
+  }
 }

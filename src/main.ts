@@ -8,8 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 async function main(): Promise<void> {
   const config = loadConfig();
   if (config.workers > 1 && cluster.isPrimary) {
-    // The workers read the same environment; the pool size is fixed here, before any thread starts.
-    runPrimary(config.workers, { UV_THREADPOOL_SIZE: String(config.threadPoolSize) }, pino({ level: config.logLevel }));
+    await runPrimary(config, pino({ level: config.logLevel }));
     return;
   }
   await serve(config);

@@ -11,6 +11,7 @@ import { ViewerService } from './auth/viewer.service';
 import { AlertService } from './events/alert.service';
 import { SecurityEventService } from './events/security-event.service';
 import { Housekeeping } from './housekeeping';
+import type { Metrics } from './observability/metrics';
 import { RateLimitService, type StoreFactory } from './limits/rate-limit.service';
 import { RotationKey } from './sessions/refresh-token';
 import { SessionControlService } from './sessions/session-control.service';
@@ -31,6 +32,7 @@ export interface Services {
   tokens: TokenService;
   revocations: RevocationService;
   passwords: PasswordHasher;
+  passwordPolicy: PasswordPolicy;
   housekeeping: Housekeeping;
   limits: RateLimitService;
 }
@@ -41,16 +43,18 @@ export function createServices(
   log: FastifyBaseLogger,
   limitStore: StoreFactory,
   authCache: AuthCache | undefined,
+  metrics: Metrics,
 ): Services {
   const passwords = new PasswordHasher(config.bcryptCost);
+  const passwordPolicy = new PasswordPolicy(config.passwords, log);
   const tokens = new TokenService(config.jwt);
   const revocations = new RevocationService(config.jwt.clockToleranceSeconds);
   const alerts = new AlertService(config.alertWebhook, log);
-  const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log);
+  const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log, metrics);
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
   const limits = new RateLimitService(config.rateLimits, limitStore);
   return {
-    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events, limits),
+    auth: new AuthService(passwords, passwordPolicy, tokens, sessions, events, limits),
     viewer: new ViewerService(tokens, events, orm.em.getConnection(), authCache),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),
@@ -61,6 +65,7 @@ export function createServices(
     tokens,
     revocations,
     passwords,
+    passwordPolicy,
     housekeeping: new Housekeeping(config, revocations),
     limits,
   };

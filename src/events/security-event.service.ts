@@ -5,6 +5,7 @@ import { afterCursor, decodeCursor, NEWEST_FIRST, pageSize, toPage, type Page } 
 import type { ClientInfo } from '../common/request-meta';
 import { isUuid } from '../common/uuid';
 import { loggableError } from '../db/driver-errors';
+import type { Metrics } from '../observability/metrics';
 import type { AlertService } from './alert.service';
 import { SEVERITY, SecurityEventType, Severity } from './security-event-type';
 import { SecurityEvent } from './security-event.entity';
@@ -40,9 +41,11 @@ export class SecurityEventService {
     private readonly dedupeSeconds: number,
     private readonly alerts: AlertService,
     private readonly log: FastifyBaseLogger,
+    private readonly metrics: Metrics,
   ) {}
 
   async record(input: EventInput): Promise<void> {
+    this.metrics.securityEvents.inc({ type: input.type });
     const now = new Date();
     const severity = SEVERITY[input.type];
     const window = Math.floor(now.getTime() / (this.dedupeSeconds * 1000));

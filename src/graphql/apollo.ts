@@ -1,4 +1,4 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
 import { authFieldLimitRule } from './auth-field-limit';
-import { authSyncPlugin } from './auth-sync.plugin';
 import type { Context } from './context';
 import { createFormatError } from './format-error';
 import { httpSemanticsPlugin } from './http-semantics.plugin';
@@ -15,7 +14,7 @@ export function createApolloServer(
   schema: GraphQLSchema,
   fastify: FastifyInstance,
   config: Pick<Config, 'production' | 'exposeStackTraces' | 'graphqlLimits'>,
-  syncAuthCache?: () => Promise<void>,
+  plugins: ApolloServerPlugin<Context>[],
 ) {
   const limits = config.graphqlLimits;
   // Depth, aliases, tokens, directives and cost, checked before execution (OWASP GraphQL cheat sheet).
@@ -46,7 +45,7 @@ export function createApolloServer(
     plugins: [
       ...armor.plugins,
       httpSemanticsPlugin(),
-      ...(syncAuthCache ? [authSyncPlugin(syncAuthCache)] : []),
+      ...plugins,
       fastifyApolloDrainPlugin(fastify),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

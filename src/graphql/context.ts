@@ -5,6 +5,7 @@ import { ViewerLoader } from '../auth/viewer';
 import { clientInfo, type ClientInfo } from '../common/request-meta';
 import type { Config } from '../config';
 import type { Services } from '../services';
+import type { GraphQLTrace } from './observe.plugin';
 import { RefreshCookie } from '../sessions/refresh-cookie';
 
 export interface Context {
@@ -14,6 +15,8 @@ export interface Context {
   readonly viewer: ViewerLoader;
   readonly client: ClientInfo;
   readonly refreshCookie: RefreshCookie;
+  /** What the access log and metrics learn about this operation. */
+  readonly trace: GraphQLTrace;
 }
 
 /**
@@ -30,6 +33,7 @@ class RequestContext implements Context {
     readonly client: ClientInfo,
     readonly viewer: ViewerLoader,
     readonly refreshCookie: RefreshCookie,
+    readonly trace: GraphQLTrace,
   ) {}
 
   get em(): EntityManager {
@@ -42,6 +46,8 @@ export function createContextFactory(orm: MikroORM, services: Services, config: 
     const client = clientInfo(request.ip, request.headers['user-agent']);
     const credential = parseAuthorization(request.headers.authorization);
     const viewer = new ViewerLoader(credential, (token) => services.viewer.resolve(token, client));
-    return new RequestContext(orm, services, client, viewer, new RefreshCookie(config.sessions.cookie, request, reply));
+    const trace: GraphQLTrace = {};
+    request.graphqlTrace = trace;
+    return new RequestContext(orm, services, client, viewer, new RefreshCookie(config.sessions.cookie, request, reply), trace);
   };
 }

@@ -10,6 +10,11 @@ import { RevokeReason, type SessionService } from '../sessions/session.service';
 import { Role } from './role';
 import { User } from './user.entity';
 
+/** Who makes a change: an ADMIN's id, or "cli" for the command line. */
+export interface Actor {
+  id: string;
+}
+
 export interface UserFilter {
   first?: number | null;
   after?: string | null;
@@ -39,7 +44,7 @@ export class AdminService {
     return toPage(rows, size);
   }
 
-  async setRole(em: EntityManager, actor: User, id: string, role: Role, client: ClientInfo): Promise<User> {
+  async setRole(em: EntityManager, actor: Actor, id: string, role: Role, client: ClientInfo): Promise<User> {
     const { user, changed, from } = await this.changeAdmins(em, id, (target) => {
       const previous = target.role;
       target.role = role;
@@ -52,7 +57,7 @@ export class AdminService {
   }
 
   /** Disables the account and ends all of its sessions at once (ASVS 7.4.2). */
-  async disable(em: EntityManager, actor: User, id: string, client: ClientInfo): Promise<User> {
+  async disable(em: EntityManager, actor: Actor, id: string, client: ClientInfo): Promise<User> {
     const { user, changed } = await this.changeAdmins(em, id, async (target, tx) => {
       const wasDisabled = target.disabledAt;
       target.disabledAt ??= new Date();
@@ -63,7 +68,7 @@ export class AdminService {
     return user;
   }
 
-  async enable(em: EntityManager, actor: User, id: string, client: ClientInfo): Promise<User> {
+  async enable(em: EntityManager, actor: Actor, id: string, client: ClientInfo): Promise<User> {
     const user = await this.find(em, id);
     if (user.disabledAt) {
       user.disabledAt = null;

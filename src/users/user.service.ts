@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../common/uuid';
 import { parseEmail } from './email';
-import type { Role } from './role';
 import { User } from './user.entity';
 
 export class UserService {
@@ -13,14 +12,5 @@ export class UserService {
   async findByEmail(em: EntityManager, email: string): Promise<User | null> {
     const parsed = parseEmail(email);
     return parsed.ok ? em.findOne(User, { email: parsed.email }) : null;
-  }
-
-  /** Used by the CLI. Returns the user, or null when no account has this email. */
-  async setRole(em: EntityManager, email: string, role: Role): Promise<User | null> {
-    const user = await this.findByEmail(em, email);
-    if (!user) return null;
-    user.role = role;
-    await em.flush();
-    return user;
   }
 }

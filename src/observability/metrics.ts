@@ -1,0 +1,114 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthCache } from '../auth/auth-cache';
+
+/** The pool numbers tarn (knex's pool) reports. */
+export interface PoolStats {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+}
+
+/**
+ * Every Prometheus metric Gatehouse exposes, on a registry of its own (one per server, so tests can run
+ * several in a process). Labels take only values from closed sets: schema field names, the error code
+ * and reason tables, security event types; never anything a client chooses.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'gatehouse_graphql_requests_total',
+    help: 'GraphQL operations by root field, type and outcome (ok, or the first error code).',
+    labelNames: ['field', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly duration = new Histogram({
+    name: 'gatehouse_graphql_request_duration_seconds',
+    help: 'GraphQL operation latency by root field, from request start to response.',
+    labelNames: ['field', 'type'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly logins = new Counter({
+    name: 'gatehouse_logins_total',
+    help: 'login attempts by result: success, or the error reason or code (INVALID_CREDENTIALS, RATE_LIMITED, ...).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokenRejections = new Counter({
+    name: 'gatehouse_token_rejections_total',
+    help: 'Requests refused for their access token, by reason (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimited = new Counter({
+    name: 'gatehouse_rate_limited_total',
+    help: 'Operations refused by a rate limit, by root field.',
+    labelNames: ['field'] as const,
+    registers: [this.registry],
+  });
+
+  readonly securityEvents = new Counter({
+    name: 'gatehouse_security_events_total',
+    help: 'Security events recorded, by type (REVOKED_TOKEN_REUSE and REFRESH_TOKEN_REUSE among them).',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Process CPU, memory, GC, and nodejs_eventloop_lag_seconds.
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  watchPool(pool: () => PoolStats | undefined): void {
+    const registry = this.registry;
+    new Gauge({
+      name: 'gatehouse_db_pool_connections',
+      help: 'Database pool connections by state: used, free, and acquisitions waiting for one.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const stats = pool();
+        this.set({ state: 'used' }, stats?.numUsed() ?? 0);
+        this.set({ state: 'free' }, stats?.numFree() ?? 0);
+        this.set({ state: 'waiting' }, stats?.numPendingAcquires() ?? 0);
+      },
+    });
+  }
+
+  watchAuthCache(cache: AuthCache): void {
+    const registry = this.registry;
+    new Counter({
+      name: 'gatehouse_auth_cache_lookups_total',
+      help: 'Auth cache lookups by result (hit: answered with no database round trip).',
+      labelNames: ['result'] as const,
+      registers: [registry],
+      // The cache keeps its own tallies on the hot path; they are copied here when scraped.
+      collect() {
+        this.reset();
+        this.inc({ result: 'hit' }, cache.stats.hits);
+        this.inc({ result: 'miss' }, cache.stats.misses);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_auth_cache_trusted',
+      help: '1 while the auth cache hears change notifications, 0 while it is bypassed.',
+      registers: [registry],
+      collect() {
+        this.set(cache.trusted ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_auth_cache_entries',
+      help: 'Entries in the auth cache (tokens, sessions and users).',
+      registers: [registry],
+      collect() {
+        this.set(cache.size);
+      },
+    });
+  }
+}
