@@ -101,3 +101,19 @@ onPostgres('bypasses itself while the notification connection is down, and recov
   await server.sdk(accessToken).Me();
   expect(hits()).toBeGreaterThan(before);
 });
+
+onPostgres('forgets everything, with one notification, when a statement revokes many tokens at once', async () => {
+  const { accessToken } = await signUp();
+  await server.sdk(accessToken).Me();
+  await server.sdk(accessToken).Me();
+  const { jti, sub } = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()) as { jti: string; sub: string };
+  const before = server.gatehouse.authCache!.stats.invalidations;
+  await sql!.query(
+    `insert into revoked_tokens select gen_random_uuid(), $1::uuid, now() + interval '1 hour', now() from generate_series(1, 5000)
+     union all select $2::uuid, $1::uuid, now() + interval '1 hour', now()`,
+    [sub, jti],
+  );
+  const { error } = await refusedWithin(accessToken, 2_000);
+  expect(error).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' });
+  expect(server.gatehouse.authCache!.stats.invalidations - before).toBe(1);
+});
