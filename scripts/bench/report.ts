@@ -1,0 +1,220 @@
+// Medians over rounds, the ratios the issue sets targets for, and the files: docs/BENCHMARKS.md and
+// docs/benchmarks.json (raw samples).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { BcryptSample, Sample } from './measure';
+import { ROOT, settings, shortCount, type Mix } from './settings';
+
+const revokedTag = `${shortCount(settings.revoked)} revoked`;
+
+/** Workload names, in the order of the tables and charts. */
+export const W = {
+  ceiling: 'ceiling',
+  me: 'me',
+  login: 'login',
+  refresh: 'refresh',
+  mixed: 'mixed',
+  meUnderLogin: 'me (beside login load)',
+  loginBesideMe: 'login (beside me)',
+  meNoneRevoked: 'me (no revoked rows, paired)',
+  ceilingRevoked: `ceiling (${revokedTag})`,
+  meRevoked: `me (${revokedTag})`,
+  ceiling2: 'ceiling (2 workers)',
+  me2: 'me (2 workers)',
+};
+
+export interface RunFacts {
+  date: Date;
+  postgres: string;
+  /** UV_THREADPOOL_SIZE given to the server, by WORKERS. */
+  threadPool: { oneWorker: number; twoWorkers: number };
+  samples: Sample[];
+  bcrypt: BcryptSample[];
+  allCores: number;
+}
+
+interface Row {
+  workload: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  cpuMicrosPerRequest: number;
+  rssMb: number;
+  rssTotalMb: number;
+  errors: number;
+  ops?: Record<string, number>;
+}
+
+interface Ratio {
+  name: string;
+  measured: number;
+  target?: { op: '>=' | '<='; value: number };
+  digits?: number;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return Number.isInteger(middle) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[Math.floor(middle)];
+}
+
+function summarise(samples: Sample[], workload: string): Row {
+  const rows = samples.filter((s) => s.workload === workload);
+  const ops: Record<string, number> = {};
+  for (const row of rows) for (const [op, n] of Object.entries(row.ops ?? {})) ops[op] = (ops[op] ?? 0) + n;
+  return {
+    workload,
+    requestsPerSecond: median(rows.map((r) => r.requestsPerSecond)),
+    p50: median(rows.map((r) => r.p50)),
+    p99: median(rows.map((r) => r.p99)),
+    cpuMicrosPerRequest: median(rows.map((r) => r.cpuMicrosPerRequest)),
+    rssMb: Math.max(...rows.map((r) => r.rssMb)),
+    rssTotalMb: Math.max(...rows.map((r) => r.rssTotalMb)),
+    errors: rows.reduce((sum, r) => sum + r.errors, 0),
+    ...(rows.some((r) => r.ops) ? { ops } : {}),
+  };
+}
+
+const bcryptMedian = (facts: RunFacts, parallel: number) =>
+  median(facts.bcrypt.filter((b) => b.parallel === parallel).map((b) => b.comparesPerSecond));
+
+function ratiosOf(rows: Record<string, Row>, facts: RunFacts): Ratio[] {
+  const pool = facts.threadPool.oneWorker;
+  const raw = bcryptMedian(facts, pool);
+  const rawAll = bcryptMedian(facts, facts.allCores);
+  const threads = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+  return [
+    { name: 'me / ceiling', measured: rows[W.me].requestsPerSecond / rows[W.ceiling].requestsPerSecond, target: { op: '>=', value: 0.6 } },
+    {
+      name: `me with ${settings.revoked.toLocaleString('en')} revoked rows / me with none`,
+      measured: rows[W.meRevoked].requestsPerSecond / rows[W.meNoneRevoked].requestsPerSecond,
+      target: { op: '>=', value: 0.95 },
+    },
+    {
+      name: `login / raw bcrypt.compare (cost ${settings.cost}, ${threads(pool)} like the server's pool: ${raw.toFixed(1)}/s)`,
+      measured: rows[W.login].requestsPerSecond / raw,
+      target: { op: '>=', value: 0.9 },
+    },
+    {
+      name: `me p99 beside ${settings.loginConnections} login connections / me p99 alone`,
+      measured: rows[W.meUnderLogin].p99 / rows[W.me].p99,
+      target: { op: '<=', value: 3 },
+    },
+    {
+      name: 'highest RSS of one server process, any workload (MB)',
+      measured: Math.max(...Object.values(rows).map((r) => r.rssMb)),
+      target: { op: '<=', value: 250 },
+      digits: 0,
+    },
+    { name: 'me, 2 workers / 1 worker', measured: rows[W.me2].requestsPerSecond / rows[W.me].requestsPerSecond },
+    {
+      name: 'ceiling, 2 workers / 1 worker',
+      measured: rows[W.ceiling2].requestsPerSecond / rows[W.ceiling].requestsPerSecond,
+    },
+    { name: `context: login / raw bcrypt.compare on all ${threads(facts.allCores)} (${rawAll.toFixed(1)}/s)`, measured: rows[W.login].requestsPerSecond / rawAll },
+  ];
+}
+
+const met = (r: Ratio) =>
+  !r.target ? 'reported' : (r.target.op === '>=' ? r.measured >= r.target.value : r.measured <= r.target.value) ? 'met' : '**not met**';
+
+function tables(rows: Row[], ratios: Ratio[]): string[] {
+  const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+  return [
+    '| workload | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MB, max per process | RSS MB, all processes | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.workload} | ${n(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${n(r.cpuMicrosPerRequest)} | ${n(r.rssMb)} | ${n(r.rssTotalMb)} | ${r.errors} |`,
+    ),
+    '',
+    '| ratio | measured | target (issue 5) | |',
+    '|---|---:|---:|---|',
+    ...ratios.map((r) => `| ${r.name} | ${n(r.measured, r.digits ?? 2)} | ${r.target ? `${r.target.op} ${r.target.value}` : '—'} | ${met(r)} |`),
+  ];
+}
+
+/** Mermaid bar charts (GitHub renders `xychart-beta`): one value per workload. */
+function chart(title: string, axis: string, rows: Row[], value: (r: Row) => number): string[] {
+  const values = rows.map((r) => Math.round(value(r)));
+  const top = Math.max(1, ...values.filter(Number.isFinite));
+  const scale = 10 ** Math.floor(Math.log10(top));
+  return [
+    '```mermaid',
+    'xychart-beta',
+    `  title "${title}"`,
+    `  x-axis [${rows.map((r) => `"${r.workload}"`).join(', ')}]`,
+    `  y-axis "${axis}" 0 --> ${Math.ceil(top / scale) * scale}`,
+    `  bar [${values.map((v) => (Number.isFinite(v) ? v : 0)).join(', ')}]`,
+    '```',
+  ];
+}
+
+function mixLine(mix: Mix, observed?: Record<string, number>): string {
+  const shares = Object.entries(mix).map(([op, share]) => `${share}% ${op}`).join(', ');
+  const total = Object.values(observed ?? {}).reduce((sum, k) => sum + k, 0) || 1;
+  const seen = Object.entries(observed ?? {}).map(([op, k]) => `${op} ${k} (${((100 * k) / total).toFixed(1)}%)`).join(', ');
+  return `mixed: each request is drawn as ${shares}; a connection whose session logged out logs in next, on top of those shares. Sent: ${seen}.`;
+}
+
+function warnings(rows: Row[]): string[] {
+  return rows.filter((r) => r.errors > 0).map((r) => `WARNING: ${r.workload} had ${r.errors} errors (see errorDetail in docs/benchmarks.json): its numbers time failures, not work.`);
+}
+
+function versions(): string {
+  return ['@apollo/server', 'fastify', 'type-graphql', '@mikro-orm/core', 'jsonwebtoken', 'bcrypt', 'autocannon']
+    .map((name) => `${name} ${JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version}`)
+    .join(', ');
+}
+
+export function report(facts: RunFacts): void {
+  const rows = Object.values(W).map((name) => summarise(facts.samples, name));
+  const byName = Object.fromEntries(rows.map((r) => [r.workload, r]));
+  const ratios = ratiosOf(byName, facts);
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}, PostgreSQL ${facts.postgres}`;
+  const notes = [
+    `- ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.duration} s per workload, interleaved (round 1 of every workload, then round 2, ...); medians over rounds, RSS the highest seen (polled every 250 ms), errors summed.`,
+    `- ${settings.connections} connections per workload; ${W.meUnderLogin}: ${settings.connections} \`me\` connections and ${settings.loginConnections} \`login\` connections at the same time, which keep the server's hashing threads busy. Its CPU per request is over both loads.`,
+    `- bcrypt cost ${settings.cost}; the server gets UV_THREADPOOL_SIZE=${facts.threadPool.oneWorker} with WORKERS=1 and ${facts.threadPool.twoWorkers} with WORKERS=2 (\`threadPoolSize()\` of src/config.ts), and raw bcrypt is measured with as many compares in flight.`,
+    `- The server runs with NODE_ENV=production, LOG_LEVEL=warn, rate limits raised out of the way, ACCESS_TOKEN_TTL=1h (the seeded tokens outlive the run) and REFRESH_REUSE_GRACE=60s (see scripts/bench/server.ts).`,
+    `- refresh: one session per connection, each answer's refresh token presented next (each works once); a failure counts as an error.`,
+    `- ${mixLine(settings.mix, byName[W.mixed].ops)}`,
+    `- The ${revokedTag} rows live in a second database with a second server; its \`me\` and the first server's run alternately in the same rounds (${W.meNoneRevoked} / ${W.meRevoked}). The 2-worker phases run last (a fresh server, WORKERS=2, on the first database) and compare with the 1-worker phases. Server CPU and RSS "all processes" sum the primary and its workers.`,
+    `- autocannon runs in the benchmark's process on the same ${cpus().length} cores as the server and PostgreSQL: it caps every number here, and the 2-worker scaling most of all.`,
+    `- Server CPU µs/req: CPU time (user + system, /proc) of the server processes from the start of a phase until the server is idle again, over the requests sent, so that the requests cut off at the end of a phase are billed to it and not to the next.`,
+    `- Errors are non-2xx answers, connection errors and timeouts, and 2xx answers without data or with GraphQL errors.`,
+  ];
+  const out = [...tables(rows, ratios), '', ...warnings(rows)];
+  console.log(`\n${out.join('\n')}\n`);
+
+  const docs = join(ROOT, 'docs');
+  mkdirSync(docs, { recursive: true });
+  const date = facts.date.toISOString();
+  // Not the database URL: it may hold a password.
+  const { adminDatabaseUrl: _url, port: _port, ...shown } = settings;
+  const json = { date, machine, versions: versions(), settings: { ...shown, threadPool: facts.threadPool }, summary: rows, ratios, samples: facts.samples, bcrypt: facts.bcrypt };
+  writeFileSync(join(docs, 'benchmarks.json'), `${JSON.stringify(json, null, 2)}\n`);
+  const markdown = [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${date.slice(0, 10)}.`,
+    '',
+    `- Machine: ${machine}.`,
+    `- Versions: ${versions()}.`,
+    ...notes,
+    '',
+    ...out,
+    '',
+    ...chart('Requests per second (median of rounds)', 'req/s', rows, (r) => r.requestsPerSecond),
+    '',
+    ...chart('p99 latency, ms (median of rounds)', 'ms', rows, (r) => r.p99),
+    '',
+    '## Rerun',
+    '',
+    '`npm run bench` builds, starts the server on a scratch database of the local PostgreSQL (BENCH_DATABASE_URL), and rewrites this file and [benchmarks.json](benchmarks.json) (every raw sample). Settings are environment variables, listed at the top of scripts/bench.ts; e.g. a quick check: `BENCH_DURATION=2 BENCH_ROUNDS=1 BENCH_REVOKED=20000 npm run bench`. Run it on a quiet machine: anything else on the cores moves every number.',
+    '',
+  ];
+  writeFileSync(join(docs, 'BENCHMARKS.md'), markdown.join('\n'));
+}
