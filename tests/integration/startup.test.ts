@@ -63,6 +63,12 @@ describe('NODE_ENV=development', () => {
   });
   afterAll(() => server?.close());
 
+  it('serves Apollo Sandbox to a browser', async () => {
+    const response = await fetch(server.graphqlUrl, { headers: { accept: 'text/html' } });
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await response.text()).toMatch(/sandbox/i);
+  });
+
   it('adds stack traces to our own errors for the developer, and still masks unexpected ones', async () => {
     const { body } = await server.post({ query: '{ me { id } }' });
     expect(body.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', stacktrace: expect.any(Array) });
