@@ -1,8 +1,7 @@
-/** The user columns a request's viewer is built from, as the database returns them. */
+/** The user columns a request's viewer is built from, as the database returns them (never the hash). */
 export interface UserRow {
   id: string;
   email: string;
-  password_hash: string;
   role: string;
   created_at: string;
   updated_at: string;

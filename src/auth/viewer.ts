@@ -4,9 +4,12 @@ import type { Credential } from './bearer';
 import type { AccessClaims } from './token.service';
 
 /** The signed-in user of a request and the token that proved it. */
+/** The signed-in user as a request sees it: a read-only snapshot of the row, without the password hash. */
+export type ViewerUser = Omit<User, 'passwordHash'>;
+
 export interface Viewer {
-  /** A read-only snapshot of the user's row, detached from any EntityManager. */
-  user: User;
+  /** Detached from any EntityManager; code that changes the user loads it first. */
+  user: ViewerUser;
   claims: AccessClaims;
   /** The session the access token belongs to (its `sid`). */
   sessionId: string;

@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
+import type { ViewerUser } from '../auth/viewer';
 import type { Context } from '../graphql/context';
 import { Role } from './role';
 import { User } from './user.entity';
@@ -7,7 +8,7 @@ import { User } from './user.entity';
 export class UserResolver {
   @Authorized()
   @Query(() => User, { description: 'The signed-in user.' })
-  async me(@Ctx() { viewer }: Context): Promise<User> {
+  async me(@Ctx() { viewer }: Context): Promise<ViewerUser> {
     return (await viewer.require()).user;
   }
 

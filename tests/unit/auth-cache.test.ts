@@ -3,7 +3,6 @@ import { AuthCache, type UserRow } from '../../src/auth/auth-cache';
 const user = (id: string): UserRow => ({
   id,
   email: `${id}@example.com`,
-  password_hash: 'x',
   role: 'USER',
   created_at: '',
   updated_at: '',
