@@ -3,7 +3,7 @@
 // scripts/bench/: settings, server (process, /proc), client (GraphQL, seeding), workloads, measure, report.
 //
 //   BENCH_DATABASE_URL      PostgreSQL server to create a scratch database on (default the local `test` one)
-//   BENCH_DURATION          seconds per workload per round (default 5)   BENCH_ROUNDS  rounds (default 2)
+//   BENCH_DURATION          seconds per workload per round (default 5)   BENCH_ROUNDS  rounds (default 3)
 //   BENCH_CONNECTIONS       concurrent connections (default 32)          BENCH_REVOKED revoked rows (default 1000000)
 //   BENCH_BCRYPT_COST       bcrypt cost for the run (default 10)
 //   BENCH_LOGIN_CONNECTIONS login connections run beside the `me` load to keep the hashing threads busy (default 8)
@@ -14,8 +14,8 @@
 // compares in flight as the server's thread pool, then as many as cores), refresh, mixed, and me beside a
 // login load; then a second server starts on a second database holding BENCH_REVOKED revoked rows, and each
 // round runs `me` on the first server, `me` and ceiling on the second; then the first server restarts with
-// WORKERS=2 and each round runs ceiling and me once more. With the defaults: 26 durations of 5 s, about
-// 90 s of build, seeding, warm-ups and waits, and ~30 s for the 1M-row insert: 5 minutes on 2 cores.
+// WORKERS=2 and each round runs ceiling and me once more. With the defaults: 39 durations of 5 s, about
+// 2 minutes of build, seeding, warm-ups and waits, and ~20 s for the 1M-row insert: 6 minutes on 2 cores.
 import { threadPoolSize } from '../src/config';
 import { seedUsers, signInSessions, type Session } from './bench/client';
 import { rawBcryptRate, runPhase, type BcryptSample, type Sample } from './bench/measure';
@@ -27,7 +27,10 @@ import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad } from './bench/
 // Raw bcrypt on every core needs that many threads in this process; libuv reads this on the pool's first use.
 process.env.UV_THREADPOOL_SIZE = String(Math.max(4, CORES));
 
-const WARM_UP_SECONDS = 2;
+// V8 keeps optimising the hot paths for the first ~15 s of load (measured: `me` climbs by a third over
+// three 5 s runs); those seconds belong to no round.
+const WARM_UP_SECONDS = 3;
+const WARM_UP_CYCLES = 3;
 
 interface Seeded {
   emails: string[];
@@ -58,7 +61,10 @@ async function main(): Promise<void> {
     try {
       await insertRevoked(revokedUrl);
       const revokedTokens = (await seedUsers(revokedServer.baseUrl)).accessTokens;
-      await runPhase(revokedServer, 0, [meLoad('warm-up me (revoked)', settings.connections, revokedTokens)], WARM_UP_SECONDS);
+      for (let cycle = 0; cycle < WARM_UP_CYCLES; cycle++) {
+        await runPhase(revokedServer, 0, [ceilingLoad('warm-up ceiling (revoked)', settings.connections)], WARM_UP_SECONDS);
+        await runPhase(revokedServer, 0, [meLoad('warm-up me (revoked)', settings.connections, revokedTokens)], WARM_UP_SECONDS);
+      }
       for (let round = 1; round <= settings.rounds; round++) {
         samples.push(...(await runPhase(server, round, [meLoad(W.meNoneRevoked, settings.connections, seeded.accessTokens)])));
         samples.push(...(await runPhase(revokedServer, round, [meLoad(W.meRevoked, settings.connections, revokedTokens)])));
@@ -93,8 +99,10 @@ async function seed(server: Server): Promise<Seeded> {
 
 /** A fresh process runs its first seconds unoptimised; those seconds belong to no round. */
 async function warmUp(server: Server, seeded: Seeded): Promise<void> {
-  await runPhase(server, 0, [ceilingLoad('warm-up ceiling', settings.connections)], WARM_UP_SECONDS);
-  await runPhase(server, 0, [meLoad('warm-up me', settings.connections, seeded.accessTokens)], WARM_UP_SECONDS);
+  for (let cycle = 0; cycle < WARM_UP_CYCLES; cycle++) {
+    await runPhase(server, 0, [ceilingLoad('warm-up ceiling', settings.connections)], WARM_UP_SECONDS);
+    await runPhase(server, 0, [meLoad('warm-up me', settings.connections, seeded.accessTokens)], WARM_UP_SECONDS);
+  }
 }
 
 async function oneWorkerRound(server: Server, round: number, seeded: Seeded, bcrypt: BcryptSample[]): Promise<Sample[]> {

@@ -16,7 +16,7 @@ const env = process.env;
 export const settings = {
   adminDatabaseUrl: env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test',
   duration: positiveInt('BENCH_DURATION', 5),
-  rounds: positiveInt('BENCH_ROUNDS', 2),
+  rounds: positiveInt('BENCH_ROUNDS', 3),
   connections: positiveInt('BENCH_CONNECTIONS', 32),
   loginConnections: positiveInt('BENCH_LOGIN_CONNECTIONS', 8),
   revoked: positiveInt('BENCH_REVOKED', 1_000_000),
