@@ -32,7 +32,6 @@ export interface Services {
   tokens: TokenService;
   revocations: RevocationService;
   passwords: PasswordHasher;
-  passwordPolicy: PasswordPolicy;
   housekeeping: Housekeeping;
   limits: RateLimitService;
 }
@@ -46,7 +45,6 @@ export function createServices(
   metrics: Metrics,
 ): Services {
   const passwords = new PasswordHasher(config.bcryptCost);
-  const passwordPolicy = new PasswordPolicy(config.passwords, log);
   const tokens = new TokenService(config.jwt);
   const revocations = new RevocationService(config.jwt.clockToleranceSeconds);
   const alerts = new AlertService(config.alertWebhook, log);
@@ -54,7 +52,7 @@ export function createServices(
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
   const limits = new RateLimitService(config.rateLimits, limitStore);
   return {
-    auth: new AuthService(passwords, passwordPolicy, tokens, sessions, events, limits),
+    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events, limits),
     viewer: new ViewerService(tokens, events, orm.em.getConnection(), authCache),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),
@@ -65,7 +63,6 @@ export function createServices(
     tokens,
     revocations,
     passwords,
-    passwordPolicy,
     housekeeping: new Housekeeping(config, revocations),
     limits,
   };

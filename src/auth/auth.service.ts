@@ -8,6 +8,7 @@ import type { SecurityEventService } from '../events/security-event.service';
 import type { RateLimitService } from '../limits/rate-limit.service';
 import { RevokeReason, type SessionGrant, type SessionService } from '../sessions/session.service';
 import { parseEmail } from '../users/email';
+import { Role } from '../users/role';
 import { User } from '../users/user.entity';
 import type { AuthPayload } from './auth.payload';
 import type { PasswordHasher } from './password-hasher';
@@ -38,20 +39,26 @@ export class AuthService {
 
   async register(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
     await this.limits.consumeIp('register', client.ip);
+    const user = await this.createAccount(em, input);
+    return this.payload(await this.sessions.start(em, user, client));
+  }
+
+  /** A new account whose email is free and whose password passes the policy (also the CLI's create-user). */
+  async createAccount(em: EntityManager, input: Credentials, role = Role.USER): Promise<User> {
     const email = parseEmail(input.email);
     if (!email.ok) throw badUserInput('email', email.message);
     await this.policy.assertAcceptable(input.password, email.email);
     // Cheap early answer; the unique index below is what decides under a race.
     if ((await em.count(User, { email: email.email })) > 0) throw emailTaken();
 
-    const user = em.create(User, { email: email.email, passwordHash: await this.passwords.hash(input.password) });
+    const user = em.create(User, { email: email.email, passwordHash: await this.passwords.hash(input.password), role });
     try {
       await em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) throw emailTaken();
       throw error;
     }
-    return this.payload(await this.sessions.start(em, user, client));
+    return user;
   }
 
   /**

@@ -1,10 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { AppError } from '../errors/errors';
 import type { Services } from '../services';
-import { parseEmail } from '../users/email';
-import { Role } from '../users/role';
-import { User } from '../users/user.entity';
+import type { Role } from '../users/role';
+import type { User } from '../users/user.entity';
 
 /** What the CLI records as the actor and client of the changes it makes. */
 const CLI_ACTOR = { id: 'cli' };
@@ -12,23 +10,9 @@ const CLI_CLIENT = { ip: null, userAgent: 'gatehouse-cli' };
 
 export class CliFailure extends Error {}
 
-/** Creates an account with a password that passes the same policy as `register`. */
+/** Creates an account through the same checks as `register` (email, password policy, uniqueness). */
 export async function createUser(em: EntityManager, services: Services, email: string, password: string, role: Role): Promise<User> {
-  const parsed = parseEmail(email);
-  if (!parsed.ok) throw new CliFailure(parsed.message);
-  try {
-    await services.passwordPolicy.assertAcceptable(password, parsed.email);
-  } catch (error) {
-    throw error instanceof AppError ? new CliFailure(`Password refused: ${error.message}`) : error;
-  }
-  const user = em.create(User, { email: parsed.email, passwordHash: await services.passwords.hash(password), role });
-  try {
-    await em.flush();
-  } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) throw new CliFailure(`An account with email ${parsed.email} already exists.`);
-    throw error;
-  }
-  return user;
+  return services.auth.createAccount(em, { email, password }, role).catch(refusal);
 }
 
 export async function setRole(em: EntityManager, services: Services, email: string, role: Role): Promise<User> {
@@ -48,10 +32,11 @@ async function find(em: EntityManager, services: Services, email: string): Promi
   return user;
 }
 
-/** An AppError (LAST_ADMIN, ...) is an answer for the operator, not a crash. */
+/** An AppError (LAST_ADMIN, a weak password, ...) is an answer for the operator, not a crash. */
 function refusal(error: unknown): never {
-  throw error instanceof AppError ? new CliFailure(error.message) : error;
+  if (!(error instanceof AppError)) throw error;
+  const field = error.extensions.field;
+  throw new CliFailure(typeof field === 'string' && /password/i.test(field) ? `Password refused: ${error.message}` : error.message);
 }
 
 export const describeUser = (user: User) => `${user.email} (${user.id}): ${user.role}${user.disabledAt ? ', disabled' : ''}`;
-export { Role };
