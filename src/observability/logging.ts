@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import pino from 'pino';
 import type { Config } from '../config';
 import type { GraphQLTrace } from '../graphql/observe.plugin';
 
@@ -10,8 +11,9 @@ declare module 'fastify' {
   }
 }
 
-// Anything that can carry a credential, wherever it sits in a log object, is replaced before it is written.
-const REDACTED_KEYS = [
+// Anything that can carry a credential is replaced before it is written: under these keys, at the top of
+// a log object or up to two levels down.
+const REDACTED_KEYS = new Set([
   'authorization',
   'cookie',
   'set-cookie',
@@ -25,15 +27,32 @@ const REDACTED_KEYS = [
   'token',
   'secret',
   'variables',
-];
-const REDACT_PATHS = [
-  ...REDACTED_KEYS.filter((key) => /^\w+$/.test(key)),
-  ...REDACTED_KEYS.map((key) => `*["${key}"]`),
-  ...REDACTED_KEYS.map((key) => `*.*["${key}"]`),
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-];
+]);
+const REDACT_DEPTH = 2;
+const CENSOR = '[redacted]';
+
+/**
+ * pino's own `redact` with wildcard paths cost several times more than writing the line itself, on every
+ * request; this walk costs about one Set lookup per key (`npm run bench` shows the server CPU per request).
+ * It copies only the objects it changes, so what the caller passed is never altered.
+ */
+export function redactSecrets(object: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in object) {
+    const value = object[key];
+    let replacement = value;
+    if (REDACTED_KEYS.has(key)) replacement = CENSOR;
+    else if (depth < REDACT_DEPTH && isPlainObject(value)) replacement = redactSecrets(value, depth + 1);
+    if (replacement !== value) (copy ??= { ...object })[key] = replacement;
+  }
+  return copy ?? object;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
 
 // A request id a client or proxy sends is kept when it is plain; anything else (too long, control
 // characters, quotes) is replaced, so it can neither forge log lines nor bloat them.
@@ -44,7 +63,7 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
   return {
     logger: {
       level: config.logLevel,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: { log: (object: Record<string, unknown>) => redactSecrets(object) },
       serializers: {
         // Path only: a GET /graphql query string can carry variables.
         req: (request: { method?: string; url?: string }) => ({ method: request.method, path: request.url?.split('?')[0] }),
@@ -52,6 +71,9 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
       ...(config.logFormat === 'pretty' && {
         transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
       }),
+      // Written asynchronously: lines logged while a write is under way go out together in the next one,
+      // instead of one write(2) per line on the request path. pino flushes what is left when the process exits.
+      ...(config.logFormat === 'json' && config.logLevel !== 'silent' && { stream: pino.destination({ dest: 1, sync: false }) }),
     },
     requestIdHeader: false,
     genReqId: (request) => {
