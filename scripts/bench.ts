@@ -12,10 +12,10 @@
 //
 // Phases, on one server (WORKERS=1) unless said: each round runs ceiling, me, login, raw bcrypt (as many
 // compares in flight as the server's thread pool, then as many as cores), refresh, mixed, and me beside a
-// login load; then a second server starts on a second database holding BENCH_REVOKED revoked rows, and each
-// round runs `me` on the first server, `me` and ceiling on the second; then the first server restarts with
+// login load; then two fresh servers, on an empty database and on one holding BENCH_REVOKED revoked rows,
+// run `me` alternately each round (and ceiling on the second); then the first server restarts with
 // WORKERS=2 and each round runs ceiling and me once more. With the defaults: 39 durations of 5 s, about
-// 2 minutes of build, seeding, warm-ups and waits, and ~20 s for the 1M-row insert: 6 minutes on 2 cores.
+// 3 minutes of build, seeding, warm-ups and waits, and ~20 s for the 1M-row insert: 7 minutes on 2 cores.
 import { threadPoolSize } from '../src/config';
 import { seedUsers, signInSessions, type Session } from './bench/client';
 import { rawBcryptRate, runPhase, type BcryptSample, type Sample } from './bench/measure';
@@ -55,24 +55,7 @@ async function main(): Promise<void> {
       samples.push(...(await oneWorkerRound(server, round, seeded, bcrypt)));
     }
 
-    // Side by side, round by round: the same server on a second database that holds the revoked rows.
-    const revokedUrl = await createDatabase(adminUrl, `${dbName}_revoked`);
-    const revokedServer = await startServer(revokedUrl, 1, settings.port + 1);
-    try {
-      await insertRevoked(revokedUrl);
-      const revokedTokens = (await seedUsers(revokedServer.baseUrl)).accessTokens;
-      for (let cycle = 0; cycle < WARM_UP_CYCLES; cycle++) {
-        await runPhase(revokedServer, 0, [ceilingLoad('warm-up ceiling (revoked)', settings.connections)], WARM_UP_SECONDS);
-        await runPhase(revokedServer, 0, [meLoad('warm-up me (revoked)', settings.connections, revokedTokens)], WARM_UP_SECONDS);
-      }
-      for (let round = 1; round <= settings.rounds; round++) {
-        samples.push(...(await runPhase(server, round, [meLoad(W.meNoneRevoked, settings.connections, seeded.accessTokens)])));
-        samples.push(...(await runPhase(revokedServer, round, [meLoad(W.meRevoked, settings.connections, revokedTokens)])));
-        samples.push(...(await runPhase(revokedServer, round, [ceilingLoad(W.ceilingRevoked, settings.connections)])));
-      }
-    } finally {
-      await stopServer(revokedServer);
-    }
+    samples.push(...(await revokedRowsPhase(adminUrl, dbName)));
 
     await stopServer(server);
     server = await startServer(databaseUrl, 2);
@@ -85,7 +68,7 @@ async function main(): Promise<void> {
     report({ date: new Date(), postgres, threadPool: { oneWorker: threadPoolSize(1), twoWorkers: threadPoolSize(2) }, samples, bcrypt, allCores: CORES });
   } finally {
     if (server) await stopServer(server);
-    for (const name of [dbName, `${dbName}_revoked`]) await query(adminUrl, `drop database if exists "${name}" with (force)`);
+    for (const name of [dbName, `${dbName}_none`, `${dbName}_revoked`]) await query(adminUrl, `drop database if exists "${name}" with (force)`);
   }
 }
 
@@ -124,6 +107,43 @@ async function oneWorkerRound(server: Server, round: number, seeded: Seeded, bcr
     ])),
   );
   return samples;
+}
+
+/**
+ * `me` with and without the revoked rows, on two servers that are alike in everything else: both fresh,
+ * seeded and warmed the same way, measured alternately and in swapped order from round to round, so that
+ * neither the age of a process nor drift over time takes a side.
+ */
+async function revokedRowsPhase(adminUrl: string, dbName: string): Promise<Sample[]> {
+  const noneUrl = await createDatabase(adminUrl, `${dbName}_none`);
+  const revokedUrl = await createDatabase(adminUrl, `${dbName}_revoked`);
+  const servers = [await startServer(noneUrl, 1, settings.port + 1), await startServer(revokedUrl, 1, settings.port + 2)];
+  try {
+    await insertRevoked(revokedUrl);
+    const [none, revoked] = await Promise.all(
+      servers.map(async (server) => ({ server, tokens: (await seedUsers(server.baseUrl)).accessTokens })),
+    );
+    for (let cycle = 0; cycle < WARM_UP_CYCLES; cycle++) {
+      for (const { server, tokens } of [none, revoked]) {
+        await runPhase(server, 0, [ceilingLoad('warm-up ceiling', settings.connections)], WARM_UP_SECONDS);
+        await runPhase(server, 0, [meLoad('warm-up me', settings.connections, tokens)], WARM_UP_SECONDS);
+      }
+    }
+    const samples: Sample[] = [];
+    const me = [
+      { ...none, workload: W.meNoneRevoked },
+      { ...revoked, workload: W.meRevoked },
+    ];
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const { server, tokens, workload } of round % 2 === 1 ? me : [...me].reverse()) {
+        samples.push(...(await runPhase(server, round, [meLoad(workload, settings.connections, tokens)])));
+      }
+      samples.push(...(await runPhase(revoked.server, round, [ceilingLoad(W.ceilingRevoked, settings.connections)])));
+    }
+    return samples;
+  } finally {
+    for (const server of servers) await stopServer(server);
+  }
 }
 
 async function createDatabase(adminUrl: string, name: string): Promise<string> {

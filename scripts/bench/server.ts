@@ -3,6 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { threadPoolSize } from '../../src/config';
 import { ROOT, settings } from './settings';
@@ -43,7 +44,8 @@ export async function startServer(databaseUrl: string, workers: number, port = s
       // which must still fall in the window where it yields the same new token (the default is 10 s).
       REFRESH_REUSE_GRACE: '60s',
       BCRYPT_COST: String(settings.cost),
-      LOG_LEVEL: 'warn',
+      // As in production: one access-log line per request is part of what a request costs.
+      LOG_LEVEL: 'info',
       // The limits would otherwise turn most of the load into RATE_LIMITED answers.
       RATE_LIMIT_LOGIN_IP: '100000000/1m',
       RATE_LIMIT_REGISTER_IP: '100000000/1m',
@@ -51,8 +53,9 @@ export async function startServer(databaseUrl: string, workers: number, port = s
       RATE_LIMIT_ACCOUNT_FAILURES: '100000000/1m',
       RATE_LIMIT_ACCOUNT_LOCKOUT: '100000000/1h',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  showWarnings(child);
   const server: Server = {
     process: child,
     workers,
@@ -67,6 +70,13 @@ export async function startServer(databaseUrl: string, workers: number, port = s
     throw error;
   }
   return server;
+}
+
+/** The server's log is read like a log shipper would; only its warnings and errors are shown. */
+function showWarnings(child: ChildProcess): void {
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (/"level":[456]0/.test(line)) console.log(line);
+  });
 }
 
 /**
