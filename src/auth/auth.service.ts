@@ -82,13 +82,15 @@ export class AuthService {
     // Said only to someone who knows the password.
     if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
     // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
-    const rehash = this.passwords.needsRehash(user.passwordHash) ? await this.passwords.hash(input.password) : undefined;
+    const checkedHash = user.passwordHash;
+    const rehash = this.passwords.needsRehash(checkedHash) ? await this.passwords.hash(input.password) : undefined;
     const grant = await em.transactional(async (tx) => {
-      // The password was checked against a hash read before bcrypt ran. Re-read the row under a share
-      // lock: a password change or a disable that committed meanwhile wins, and one that starts now waits
-      // for this session to exist, so its revocation covers it.
+      // The password was checked against `checkedHash`, read before bcrypt ran. Re-read the row under a
+      // share lock: a password change or a disable that committed meanwhile wins, and one that starts now
+      // waits for this session to exist, so its revocation covers it. (The refresh updates `user` too, as
+      // the transaction shares its identity map: compare with the copy.)
       const current = await tx.findOneOrFail(User, user.id, { lockMode: LockMode.PESSIMISTIC_READ, refresh: true });
-      if (current.passwordHash !== user.passwordHash) throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
+      if (current.passwordHash !== checkedHash) throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
       if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       if (rehash) current.passwordHash = rehash;
       return this.sessions.start(tx, current, client);

@@ -1,3 +1,5 @@
+import bcrypt from 'bcrypt';
+import type { GatehouseError } from '../../client';
 import { RefreshToken } from '../../src/sessions/refresh-token.entity';
 import { Session } from '../../src/sessions/session.entity';
 import { failure } from '../helpers/failure';
@@ -20,6 +22,18 @@ const reason = async (promise: Promise<unknown>) => {
   const error = await failure(promise);
   expect(error.code).toBe('UNAUTHENTICATED');
   return error.reason;
+};
+const onPostgres = process.env.DATABASE_URL ? it : it.skip;
+/** Polls (bounded) until a backend of this database waits on a row lock. */
+const untilSomeoneWaitsOnALock = async () => {
+  for (let i = 0; i < 400; i++) {
+    const [{ waiting }] = await em()
+      .getConnection()
+      .execute<{ waiting: number }[]>(`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+    if (waiting > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('no backend ever waited on the lock');
 };
 /** Moves a token's rotation into the past, as if the grace window had gone by. */
 const ageRotation = (seconds: number) =>
@@ -201,6 +215,31 @@ describe('changePassword', () => {
     }
     const live = await em().find(Session, { user: user.user.id, revokedAt: null });
     expect(live).toHaveLength(1);
+  });
+
+  // Deterministic form of the race above: the login has read the old hash and compared it, and waits on
+  // the user row while a change holds it; the change commits; the login must see it.
+  const changes: [string, (userId: string) => Promise<[string, unknown[]]>, string][] = [
+    ['its password changed', async (id) => ['update users set password_hash = ? where id = ?', [await bcrypt.hash('another passphrase', 4), id]], 'INVALID_CREDENTIALS'],
+    ['it was disabled', async (id) => ['update users set disabled_at = now() where id = ?', [id]], 'USER_DISABLED'],
+  ];
+  onPostgres.each(changes)('refuses a login to an account whose row changed while the password was being checked: %s', async (_, change, expected) => {
+    const user = await signUp('race-login');
+    const changer = em();
+    await changer.begin();
+    let attempt: Promise<GatehouseError> | undefined;
+    try {
+      await changer.execute('select id from users where id = ? for update', [user.user.id]);
+      attempt = failure(server.sdk().Login({ input: { email: user.email, password: PASSWORD } }));
+      await untilSomeoneWaitsOnALock();
+      await changer.execute(...(await change(user.user.id)));
+      await changer.commit();
+    } catch (error) {
+      await changer.rollback();
+      throw error;
+    }
+    expect((await attempt!).reason).toBe(expected);
+    expect(await em().count(Session, { user: user.user.id, revokedAt: null })).toBe(1);
   });
 
   it('lets only one of two concurrent changes succeed', async () => {
