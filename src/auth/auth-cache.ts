@@ -1,3 +1,5 @@
+import { setBounded } from '../common/bounded-map';
+
 /** The user columns a request's viewer is built from, as the database returns them (never the hash). */
 export interface UserRow {
   id: string;
@@ -62,9 +64,9 @@ export class AuthCache {
   /** Keeps what a read begun at `generation` found, unless a notification has arrived since. */
   store(generation: number, jti: string, sessionId: string, session: CachedSession, user: UserRow): void {
     if (generation !== this.currentGeneration || !this.trusted) return;
-    this.put(this.tokens, jti, true);
-    this.put(this.sessions, sessionId, session);
-    this.put(this.users, user.id, user);
+    setBounded(this.tokens, jti, true, this.maxEntries);
+    setBounded(this.sessions, sessionId, session, this.maxEntries);
+    setBounded(this.users, user.id, user, this.maxEntries);
   }
 
   /** A notification payload from the `gatehouse_auth` channel: "t:<jti>", "s:<session>" or "u:<user>". */
@@ -109,12 +111,5 @@ export class AuthCache {
     this.tokens.clear();
     this.sessions.clear();
     this.users.clear();
-  }
-
-  /** Bounded: the oldest entry goes first (Map keeps insertion order). */
-  private put<V>(map: Map<string, V>, key: string, value: V): void {
-    map.delete(key);
-    if (map.size >= this.maxEntries) map.delete(map.keys().next().value as string);
-    map.set(key, value);
   }
 }

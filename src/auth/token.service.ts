@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config';
+import { setBounded } from '../common/bounded-map';
 import { isUuid } from '../common/uuid';
 import { AuthReason } from '../errors/codes';
 import { unauthenticated } from '../errors/errors';
@@ -28,6 +29,8 @@ export interface IssuedToken {
 const ACCESS_TOKEN_TYPE = 'at+jwt';
 // Far above any token we issue; longer input is rejected before it is parsed.
 const MAX_TOKEN_LENGTH = 4096;
+// How many verified tokens are remembered (a few MB): more than the clients one instance serves at once.
+const VERIFIED_TOKENS = 10_000;
 
 /**
  * The only module that signs or verifies JWTs (RFC 8725): one algorithm per deployment, keys chosen by
@@ -36,6 +39,7 @@ const MAX_TOKEN_LENGTH = 4096;
 export class TokenService {
   // KeyObjects, not strings: jsonwebtoken otherwise tries to parse a secret as a public key on every verify.
   readonly keys: SigningKeys;
+  private readonly verified = new Map<string, AccessClaims>();
 
   constructor(private readonly options: Config['jwt']) {
     this.keys = loadSigningKeys(options);
@@ -63,8 +67,28 @@ export class TokenService {
     return { token, claims, expiresAt: new Date(claims.exp * 1000) };
   }
 
-  /** Returns the claims of a valid token or throws UNAUTHENTICATED with TOKEN_INVALID or TOKEN_EXPIRED. */
+  /**
+   * Returns the claims of a valid token or throws UNAUTHENTICATED with TOKEN_INVALID or TOKEN_EXPIRED.
+   * A client presents one token for its whole lifetime, so a token verified before is recognised by its
+   * exact text (its signature and claims cannot have changed, and the keys are fixed for the life of the
+   * process) and only its expiry is checked again. Revocation is not decided here: callers check it on
+   * every request.
+   */
   verify(token: string): AccessClaims {
+    let claims = this.verified.get(token);
+    if (!claims) {
+      claims = this.verifySignedClaims(token);
+      setBounded(this.verified, token, claims, VERIFIED_TOKENS);
+    }
+    // The same rule as jsonwebtoken's: expired from exp + tolerance on.
+    if (Date.now() / 1000 >= claims.exp + this.options.clockToleranceSeconds) {
+      this.verified.delete(token);
+      throw unauthenticated(AuthReason.TOKEN_EXPIRED);
+    }
+    return claims;
+  }
+
+  private verifySignedClaims(token: string): AccessClaims {
     if (token.length > MAX_TOKEN_LENGTH) throw unauthenticated(AuthReason.TOKEN_INVALID);
     // An unknown or missing kid is rejected before any verification or lookup (the payload is parsed once, by verify).
     const kid = headerKid(token);
@@ -77,7 +101,7 @@ export class TokenService {
         issuer: this.options.issuer,
         audience: this.options.audience,
         clockTolerance: this.options.clockToleranceSeconds,
-        // Expiry is checked last, below, so that only an otherwise valid token is reported as expired.
+        // Expiry is checked last, by verify, so that only an otherwise valid token is reported as expired.
         ignoreExpiration: true,
         complete: true,
       });
@@ -86,10 +110,6 @@ export class TokenService {
     }
     const claims = this.requireClaims(decoded);
     if (!claims) throw unauthenticated(AuthReason.TOKEN_INVALID);
-    // The same rule as jsonwebtoken's: expired from exp + tolerance on.
-    if (Date.now() / 1000 >= claims.exp + this.options.clockToleranceSeconds) {
-      throw unauthenticated(AuthReason.TOKEN_EXPIRED);
-    }
     return claims;
   }
 
@@ -105,7 +125,8 @@ export class TokenService {
     // Issued in the future: a clock problem or a forgery; either way not ours to trust.
     if (iat > Date.now() / 1000 + this.options.clockToleranceSeconds) return undefined;
     if (role !== Role.USER && role !== Role.ADMIN) return undefined;
-    return { sub, sid, jti, iat, exp, role };
+    // Shared by every request that presents this token (see verify): read-only.
+    return Object.freeze({ sub, sid, jti, iat, exp, role });
   }
 }
 

@@ -84,3 +84,39 @@ describe('asymmetric keys', () => {
     expect(() => service({ JWT_KEYS: hsKeys('dup', 'dup') })).toThrow(/listed twice/);
   });
 });
+
+describe('tokens verified before', () => {
+  afterEach(() => jest.restoreAllMocks());
+  const invalid = expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' } });
+
+  it('are still checked for expiry on every use', () => {
+    const tokens = service({ ACCESS_TOKEN_TTL: '5m', JWT_CLOCK_TOLERANCE: '0' });
+    const { token, claims } = tokens.issue(user, randomUUID());
+    expect(tokens.verify(token)).toEqual(claims);
+    expect(tokens.verify(token)).toEqual(claims);
+    jest.spyOn(Date, 'now').mockReturnValue(claims.exp * 1000);
+    for (let i = 0; i < 2; i++) {
+      expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' } }));
+    }
+  });
+
+  it('are recognised by their exact text only: a changed signature or payload fails as before', () => {
+    const tokens = service({});
+    const { token } = tokens.issue(user, randomUUID());
+    tokens.verify(token);
+    const [header, payload, signature] = token.split('.');
+    const flipped = signature[0] === 'A' ? 'B' : 'A';
+    expect(() => tokens.verify(`${header}.${payload}.${flipped}${signature.slice(1)}`)).toThrow(invalid);
+    const forged = Buffer.from(JSON.stringify({ ...jwt.decode(token) as object, role: Role.ADMIN })).toString('base64url');
+    expect(() => tokens.verify(`${header}.${forged}.${signature}`)).toThrow(invalid);
+    expect(() => tokens.verify(`${token} `)).toThrow(invalid);
+  });
+
+  it('share claims no caller can change', () => {
+    const tokens = service({});
+    const { token } = tokens.issue(user, randomUUID());
+    const claims = tokens.verify(token);
+    expect(Object.isFrozen(claims)).toBe(true);
+    expect(tokens.verify(token).role).toBe(Role.USER);
+  });
+});
