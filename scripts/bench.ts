@@ -8,7 +8,7 @@
 //   BENCH_BCRYPT_COST       bcrypt cost for the run (default 10)
 //   BENCH_LOGIN_CONNECTIONS login connections run beside the `me` load to keep the hashing threads busy (default 8)
 //   BENCH_MIX               the mixed workload, percent per operation (default me:90,refresh:5,login:3,logout:2)
-//   BENCH_SERVER_NODE_OPTIONS  NODE_OPTIONS for the server processes only (default --max-semi-space-size=4, as npm start)
+//   BENCH_SERVER_NODE_OPTIONS  NODE_OPTIONS for the server processes only (default: the node flags of npm start)
 //
 // Phases, on one server (WORKERS=1) unless said: each round runs ceiling, me, login, raw bcrypt (as many
 // compares in flight as the server's thread pool, then as many as cores), refresh, mixed, and me beside a

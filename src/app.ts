@@ -1,10 +1,11 @@
 import 'reflect-metadata';
+import { getHeapStatistics } from 'node:v8';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
-import { AuthCache } from './auth/auth-cache';
+import { AuthCache, heapRoomWarning } from './auth/auth-cache';
 import { AuthStateListener } from './auth/auth-state-listener';
 import { createApolloServer } from './graphql/apollo';
 import { authSyncPlugin } from './graphql/auth-sync.plugin';
@@ -73,6 +74,8 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
   redis?.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'redis unavailable'));
   // The cache relies on notifications between database connections, which the embedded database lacks.
   const authCache = config.authCache.enabled && config.databaseUrl ? new AuthCache(config.authCache.maxEntries) : undefined;
+  const heapWarning = authCache && heapRoomWarning(config.authCache.maxEntries, getHeapStatistics().heap_size_limit);
+  if (heapWarning) fastify.log.warn(heapWarning);
   const listener = authCache && new AuthStateListener(config.databaseUrl!, authCache, fastify.log);
   const metrics = new Metrics();
   metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);

@@ -10,6 +10,26 @@ export interface UserRow {
   disabled_at: string | null;
 }
 
+/**
+ * Heap held by one cached token with its session and user, when each belongs to a different user (the
+ * worst case): measured by filling a cache with 100,000 of them (Node 20).
+ */
+export const BYTES_PER_CACHED_TOKEN = 1_900;
+
+/**
+ * A warning when a full cache would take more than half of the V8 heap limit (`npm start` sets 512 MB):
+ * the process would spend its time collecting garbage, then run out of memory, under a load that fills it.
+ */
+export function heapRoomWarning(maxEntries: number, heapLimitBytes: number): string | undefined {
+  const fullBytes = maxEntries * BYTES_PER_CACHED_TOKEN;
+  if (fullBytes <= heapLimitBytes / 2) return undefined;
+  const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+  return (
+    `AUTH_CACHE_MAX_ENTRIES=${maxEntries} may hold up to ${mb(fullBytes)} MB, more than half of this process's ` +
+    `${mb(heapLimitBytes)} MB heap limit: lower it, or raise --max-old-space-size to at least ${mb(fullBytes * 2)}`
+  );
+}
+
 export interface CachedSession {
   userId: string;
   /** Milliseconds since the epoch; the session's own end, checked on every use. */

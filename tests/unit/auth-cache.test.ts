@@ -1,4 +1,4 @@
-import { AuthCache, type UserRow } from '../../src/auth/auth-cache';
+import { AuthCache, heapRoomWarning, type UserRow } from '../../src/auth/auth-cache';
 
 const user = (id: string): UserRow => ({
   id,
@@ -70,5 +70,15 @@ describe('AuthCache', () => {
     expect(cache.size).toBe(6);
     expect(cache.lookup('j1', 's1', 'u1')).toBeUndefined();
     expect(cache.lookup('j3', 's3', 'u3')).toBeDefined();
+  });
+});
+
+describe('heapRoomWarning', () => {
+  const MB = 1024 * 1024;
+  it('is silent while a full cache fits in half the heap limit, and names both ways out when it does not', () => {
+    expect(heapRoomWarning(100_000, 512 * MB)).toBeUndefined();
+    const warning = heapRoomWarning(1_000_000, 512 * MB);
+    expect(warning).toMatch(/^AUTH_CACHE_MAX_ENTRIES=1000000 may hold up to 1812 MB, more than half of this process's 512 MB heap limit/);
+    expect(warning).toContain('--max-old-space-size to at least 3624');
   });
 });
