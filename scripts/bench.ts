@@ -7,22 +7,24 @@
 //   BENCH_CONNECTIONS       concurrent connections (default 32)          BENCH_REVOKED revoked rows (default 1000000)
 //   BENCH_BCRYPT_COST       bcrypt cost for the run (default 10)
 //   BENCH_LOGIN_CONNECTIONS login connections run beside the `me` load to keep the hashing threads busy (default 8)
+//   BENCH_STEADY_RATE       `me` per second for the p99 comparison with and without logins (default 500)
 //   BENCH_MIX               the mixed workload, percent per operation (default me:90,refresh:5,login:3,logout:2)
 //   BENCH_SERVER_NODE_OPTIONS  NODE_OPTIONS for the server processes only (default: the node flags of npm start)
 //
 // Phases, on one server (WORKERS=1) unless said: each round runs ceiling, me, login, raw bcrypt (as many
-// compares in flight as the server's thread pool, then as many as cores), refresh, mixed, and me beside a
-// login load; then two fresh servers, on an empty database and on one holding BENCH_REVOKED revoked rows,
-// run `me` alternately each round (and ceiling on the second); then the first server restarts with
-// WORKERS=2 and each round runs ceiling and me once more. With the defaults: 39 durations of 5 s, about
-// 3 minutes of build, seeding, warm-ups and waits, and ~20 s for the 1M-row insert: 7 minutes on 2 cores.
+// compares in flight as the server's thread pool, then as many as cores), refresh, mixed, me beside a
+// login load, and me at a steady rate alone and beside a login load; then two fresh servers, on an empty
+// database and on one holding BENCH_REVOKED revoked rows, run `me` alternately each round (and ceiling on
+// the second); then the first server restarts with WORKERS=2 and each round runs ceiling and me once more.
+// With the defaults: 45 durations of 5 s, about 3 minutes of build, seeding, warm-ups and waits, and ~20 s
+// for the 1M-row insert: 7-8 minutes on 2 cores.
 import { threadPoolSize } from '../src/config';
 import { seedUsers, signInSessions, type Session } from './bench/client';
 import { rawBcryptRate, runPhase, type BcryptSample, type Sample } from './bench/measure';
 import { report, W } from './bench/report';
 import { query, startServer, stopServer, type Server } from './bench/server';
 import { CORES, settings } from './bench/settings';
-import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad } from './bench/workloads';
+import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad, steadyMeLoad } from './bench/workloads';
 
 // Raw bcrypt on every core needs that many threads in this process; libuv reads this on the pool's first use.
 process.env.UV_THREADPOOL_SIZE = String(Math.max(4, CORES));
@@ -104,6 +106,13 @@ async function oneWorkerRound(server: Server, round: number, seeded: Seeded, bcr
     ...(await runPhase(server, round, [
       meLoad(W.meUnderLogin, c, seeded.accessTokens),
       loginLoad(W.loginBesideMe, settings.loginConnections, seeded.emails),
+    ])),
+    // Latency is compared at one steady rate: flat out, p99 is mostly the queue of 32 connections, and
+    // it grows with whatever takes CPU away (the hashing thread holds one of the cores), loop or not.
+    ...(await runPhase(server, round, [steadyMeLoad(W.meSteady, c, seeded.accessTokens, settings.steadyRate)])),
+    ...(await runPhase(server, round, [
+      steadyMeLoad(W.meSteadyUnderLogin, c, seeded.accessTokens, settings.steadyRate),
+      loginLoad(W.loginBesideSteady, settings.loginConnections, seeded.emails),
     ])),
   );
   return samples;

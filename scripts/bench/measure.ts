@@ -1,6 +1,7 @@
 // Runs loads with autocannon (in this process) and records what they got and what the server spent.
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
+import { runPaced } from './paced';
 import { cpuMicros, rssMb, waitUntilIdle, type Server } from './server';
 import { settings } from './settings';
 import type { Load } from './workloads';
@@ -42,10 +43,11 @@ const RSS_POLL_MS = 250;
 /** Runs the loads at the same time (one phase), each for `duration` seconds, and returns a sample for each. */
 export async function runPhase(server: Server, round: number, loads: Load[], duration = settings.duration): Promise<Sample[]> {
   const watch = watchResources(server);
+  const url = `${server.baseUrl}/graphql`;
   const results = await Promise.all(
     loads.map((load) =>
-      autocannon({
-        url: `${server.baseUrl}/graphql`,
+      load.paced ? runPaced(url, { ...load.paced, duration, connections: load.connections }) : autocannon({
+        url,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         connections: load.connections,

@@ -17,6 +17,9 @@ export const W = {
   mixed: 'mixed',
   meUnderLogin: 'me (beside login load)',
   loginBesideMe: 'login (beside me)',
+  meSteady: `me at ${settings.steadyRate}/s`,
+  meSteadyUnderLogin: `me at ${settings.steadyRate}/s (beside login load)`,
+  loginBesideSteady: `login (beside me at ${settings.steadyRate}/s)`,
   meNoneRevoked: 'me (no revoked rows, paired)',
   ceilingRevoked: `ceiling (${revokedTag})`,
   meRevoked: `me (${revokedTag})`,
@@ -49,6 +52,8 @@ interface Row {
 interface Ratio {
   name: string;
   measured: number;
+  /** For a paired ratio: each round's, of which `measured` is the median. */
+  perRound?: number[];
   target?: { op: '>=' | '<='; value: number };
   digits?: number;
 }
@@ -77,6 +82,20 @@ function summarise(samples: Sample[], workload: string): Row {
   };
 }
 
+/**
+ * `a` over `b` for workloads measured in the same rounds: the median of the per-round ratios, so that
+ * what moves the whole machine between rounds (and it does, by a third) cancels out within each pair.
+ */
+function pairedRatio(samples: Sample[], a: string, b: string, field: 'requestsPerSecond' | 'p99'): Pick<Ratio, 'measured' | 'perRound'> {
+  const inRound = (workload: string, round: number) => samples.find((s) => s.workload === workload && s.round === round)?.[field];
+  const rounds = [...new Set(samples.filter((s) => s.workload === a).map((s) => s.round))].sort((x, y) => x - y);
+  const perRound = rounds.flatMap((round) => {
+    const [x, y] = [inRound(a, round), inRound(b, round)];
+    return x === undefined || y === undefined ? [] : [x / y];
+  });
+  return { measured: median(perRound), perRound };
+}
+
 const bcryptMedian = (facts: RunFacts, parallel: number) =>
   median(facts.bcrypt.filter((b) => b.parallel === parallel).map((b) => b.comparesPerSecond));
 
@@ -86,10 +105,10 @@ function ratiosOf(rows: Record<string, Row>, facts: RunFacts): Ratio[] {
   const rawAll = bcryptMedian(facts, facts.allCores);
   const threads = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
   return [
-    { name: 'me / ceiling', measured: rows[W.me].requestsPerSecond / rows[W.ceiling].requestsPerSecond, target: { op: '>=', value: 0.6 } },
+    { name: 'me / ceiling', ...pairedRatio(facts.samples, W.me, W.ceiling, 'requestsPerSecond'), target: { op: '>=', value: 0.6 } },
     {
       name: `me with ${settings.revoked.toLocaleString('en')} revoked rows / me with none`,
-      measured: rows[W.meRevoked].requestsPerSecond / rows[W.meNoneRevoked].requestsPerSecond,
+      ...pairedRatio(facts.samples, W.meRevoked, W.meNoneRevoked, 'requestsPerSecond'),
       target: { op: '>=', value: 0.95 },
     },
     {
@@ -98,9 +117,13 @@ function ratiosOf(rows: Record<string, Row>, facts: RunFacts): Ratio[] {
       target: { op: '>=', value: 0.9 },
     },
     {
-      name: `me p99 beside ${settings.loginConnections} login connections / me p99 alone`,
-      measured: rows[W.meUnderLogin].p99 / rows[W.me].p99,
+      name: `me p99 at ${settings.steadyRate}/s beside ${settings.loginConnections} login connections / me p99 at ${settings.steadyRate}/s alone`,
+      ...pairedRatio(facts.samples, W.meSteadyUnderLogin, W.meSteady, 'p99'),
       target: { op: '<=', value: 3 },
+    },
+    {
+      name: `context: p99 of me flat out beside ${settings.loginConnections} login connections / me flat out alone`,
+      ...pairedRatio(facts.samples, W.meUnderLogin, W.me, 'p99'),
     },
     {
       name: 'highest RSS of one server process, any workload (MB)',
@@ -130,9 +153,9 @@ function tables(rows: Row[], ratios: Ratio[]): string[] {
         `| ${r.workload} | ${n(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${n(r.cpuMicrosPerRequest)} | ${n(r.rssMb)} | ${n(r.rssTotalMb)} | ${r.errors} |`,
     ),
     '',
-    '| ratio | measured | target (issue 5) | |',
-    '|---|---:|---:|---|',
-    ...ratios.map((r) => `| ${r.name} | ${n(r.measured, r.digits ?? 2)} | ${r.target ? `${r.target.op} ${r.target.value}` : '—'} | ${met(r)} |`),
+    '| ratio | measured | each round | target (issue 5) | |',
+    '|---|---:|---|---:|---|',
+    ...ratios.map((r) => `| ${r.name} | ${n(r.measured, r.digits ?? 2)} | ${r.perRound ? r.perRound.map((x) => n(x, 2)).join(', ') : ''} | ${r.target ? `${r.target.op} ${r.target.value}` : '—'} | ${met(r)} |`),
   ];
 }
 
@@ -175,11 +198,11 @@ export function report(facts: RunFacts): void {
   const ratios = ratiosOf(byName, facts);
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}, PostgreSQL ${facts.postgres}`;
   const notes = [
-    `- ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.duration} s per workload, interleaved (round 1 of every workload, then round 2, ...); medians over rounds, RSS the highest seen (polled every 250 ms), errors summed.`,
-    `- ${settings.connections} connections per workload; ${W.meUnderLogin}: ${settings.connections} \`me\` connections and ${settings.loginConnections} \`login\` connections at the same time, which keep the server's hashing threads busy. Its CPU per request is over both loads.`,
+    `- ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.duration} s per workload, interleaved (round 1 of every workload, then round 2, ...); medians over rounds, RSS the highest seen (polled every 250 ms), errors summed. A ratio of two workloads measured in the same rounds (me / ceiling, the revoked rows, p99 beside logins) is the median of its per-round ratios, which are shown: what moves the whole machine between rounds cancels out within a round.`,
+    `- ${settings.connections} connections per workload; ${W.meUnderLogin}: ${settings.connections} \`me\` connections and ${settings.loginConnections} \`login\` connections at the same time, which keep the server's hashing threads busy. Its CPU per request is over both loads. ${W.meSteady} and ${W.meSteadyUnderLogin}: the same, with \`me\` sent at a steady ${settings.steadyRate} requests per second, evenly spaced and timed from when each was due (scripts/bench/paced.ts; autocannon's rates come in bursts), instead of as fast as answered, so that p99 measures what the logins do to a request, not how long the queue of ${settings.connections} connections is once a hashing thread holds one of the cores.`,
     `- bcrypt cost ${settings.cost}; the server gets UV_THREADPOOL_SIZE=${facts.threadPool.oneWorker} with WORKERS=1 and ${facts.threadPool.twoWorkers} with WORKERS=2 (\`threadPoolSize()\` of src/config.ts), and raw bcrypt is measured with as many compares in flight.`,
     `- The server runs with NODE_ENV=production, LOG_LEVEL=info (its access log is read and discarded), rate limits raised out of the way, ACCESS_TOKEN_TTL=1h (the seeded tokens outlive the run) and REFRESH_REUSE_GRACE=60s (see scripts/bench/server.ts), and NODE_OPTIONS=\`${settings.serverNodeOptions}\` (what \`npm start\` passes). Each server is warmed up for 18 s of ceiling and \`me\` before its first round.`,
-    '- On this VM absolute figures move by up to a third between runs, and two identical fresh processes can differ by a quarter, so even the ratios spread from run to run (me / ceiling went from 0.59 to 0.77 over the last runs of the same code): read one run as one sample, and rerun.',
+    '- On this VM absolute figures move by up to a third between runs and even between the rounds of one run, and two identical fresh processes can differ by a quarter: read one run as one sample, and rerun.',
     `- refresh: one session per connection, each answer's refresh token presented next (each works once); a failure counts as an error.`,
     `- ${mixLine(settings.mix, byName[W.mixed].ops)}`,
     `- ${W.meNoneRevoked} / ${W.meRevoked}: two fresh servers on two databases, one empty and one holding ${revokedTag} rows, seeded and warmed alike, measured alternately in swapped order each round. The 2-worker phases run last (a fresh server, WORKERS=2, on the first database) and compare with the 1-worker phases. Server CPU and RSS "all processes" sum the primary and its workers.`,

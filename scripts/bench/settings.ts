@@ -20,6 +20,8 @@ export const settings = {
   rounds: positiveInt('BENCH_ROUNDS', 3),
   connections: positiveInt('BENCH_CONNECTIONS', 32),
   loginConnections: positiveInt('BENCH_LOGIN_CONNECTIONS', 8),
+  /** `me` per second for the latency comparison with and without logins: well below saturation either way. */
+  steadyRate: positiveInt('BENCH_STEADY_RATE', 500),
   revoked: positiveInt('BENCH_REVOKED', 1_000_000),
   cost: positiveInt('BENCH_BCRYPT_COST', 10),
   mix: parseMix(env.BENCH_MIX ?? 'me:90,refresh:5,login:3,logout:2'),

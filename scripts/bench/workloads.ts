@@ -7,12 +7,15 @@
 // every request (autocannon README, "context"; lib/requestIterator.js).
 import type autocannon from 'autocannon';
 import { DOCUMENTS, graphqlFailed, loginBody, post, refreshBody, signIn, tokenPair, type Session } from './client';
+import type { PacedRequest } from './paced';
 import type { Mix, MixedOp } from './settings';
 
 export interface Load {
   name: string;
   connections: number;
   options: Pick<autocannon.Options, 'requests' | 'setupClient'>;
+  /** Sent by the open-loop client of paced.ts at `rate` per second instead of by autocannon. */
+  paced?: { rate: number; next: () => PacedRequest; onResponse: (status: number, body: string) => void };
   /** GraphQL failures seen in 2xx answers (autocannon counts the non-2xx and connection errors). */
   failures: { count: number };
   /** Operations sent, by kind, where a workload sends more than one kind. */
@@ -49,6 +52,14 @@ export function meLoad(name: string, connections: number, accessTokens: string[]
     },
   ];
   return { name, connections, failures, options: { requests } };
+}
+
+/** `me` as above, sent at a steady `rate` per second (open loop, see paced.ts). */
+export function steadyMeLoad(name: string, connections: number, accessTokens: string[], rate: number): Load {
+  const failures = { count: 0 };
+  const body = JSON.stringify({ query: DOCUMENTS.me });
+  const onResponse = counting(failures) as (status: number, body: string) => void;
+  return { name, connections, failures, options: {}, paced: { rate, next: () => ({ body, headers: bearer(pick(accessTokens)) }), onResponse } };
 }
 
 /** `login` of a random seeded user: one bcrypt.compare on the server's thread pool each. */
