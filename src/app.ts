@@ -3,9 +3,9 @@ import { getHeapStatistics } from 'node:v8';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { openDatabase, type Database } from './db/database';
-import { AuthCache, heapRoomWarning } from './auth/auth-cache';
+import { AuthCache, heapRoom } from './auth/auth-cache';
 import { AuthStateListener } from './auth/auth-state-listener';
 import { createApolloServer } from './graphql/apollo';
 import { authSyncPlugin } from './graphql/auth-sync.plugin';
@@ -60,12 +60,15 @@ const trustHops = (hops: number) => (_address: string, hop: number) => hop < hop
 
 /** Wires config -> database -> services -> schema -> HTTP routes. Does not listen; main.ts and tests do. */
 export async function createGatehouse(config: Config): Promise<Gatehouse> {
+  const room = config.authCache.enabled && config.databaseUrl ? heapRoom(config.authCache.maxEntries, getHeapStatistics().heap_size_limit) : undefined;
+  if (room?.fatal) throw new ConfigError([room.message]);
   const fastify = Fastify({
     ...loggingOptions(config),
     bodyLimit: config.bodyLimitBytes,
     // X-Forwarded-For is believed only from the proxies TRUST_PROXY names; by default the socket's address counts.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
   });
+  if (room) fastify.log.warn(room.message);
   const database = await openDatabase(config, fastify.log);
   // While Redis is down or slow, limits fall back to memory at once instead of hanging requests.
   const redis = config.redisUrl
@@ -74,8 +77,6 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
   redis?.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'redis unavailable'));
   // The cache relies on notifications between database connections, which the embedded database lacks.
   const authCache = config.authCache.enabled && config.databaseUrl ? new AuthCache(config.authCache.maxEntries) : undefined;
-  const heapWarning = authCache && heapRoomWarning(config.authCache.maxEntries, getHeapStatistics().heap_size_limit);
-  if (heapWarning) fastify.log.warn(heapWarning);
   const listener = authCache && new AuthStateListener(config.databaseUrl!, authCache, fastify.log);
   const metrics = new Metrics();
   metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);

@@ -17,17 +17,21 @@ export interface UserRow {
 export const BYTES_PER_CACHED_TOKEN = 1_900;
 
 /**
- * A warning when a full cache would take more than half of the V8 heap limit (`npm start` sets 512 MB):
- * the process would spend its time collecting garbage, then run out of memory, under a load that fills it.
+ * Whether a full cache fits the V8 heap limit (`npm start` sets 512 MB): over the limit it would run the
+ * process out of memory under a load that fills it, so start-up refuses it; over half, the process
+ * would spend its time collecting garbage, so start-up warns.
  */
-export function heapRoomWarning(maxEntries: number, heapLimitBytes: number): string | undefined {
+export function heapRoom(maxEntries: number, heapLimitBytes: number): { fatal: boolean; message: string } | undefined {
   const fullBytes = maxEntries * BYTES_PER_CACHED_TOKEN;
   if (fullBytes <= heapLimitBytes / 2) return undefined;
   const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
-  return (
-    `AUTH_CACHE_MAX_ENTRIES=${maxEntries} may hold up to ${mb(fullBytes)} MB, more than half of this process's ` +
-    `${mb(heapLimitBytes)} MB heap limit: lower it, or raise --max-old-space-size to at least ${mb(fullBytes * 2)}`
-  );
+  const fatal = fullBytes > heapLimitBytes;
+  return {
+    fatal,
+    message:
+      `AUTH_CACHE_MAX_ENTRIES=${maxEntries} may hold up to ${mb(fullBytes)} MB, ${fatal ? 'more than' : 'more than half of'} ` +
+      `this process's ${mb(heapLimitBytes)} MB heap limit: lower it, or raise --max-old-space-size to at least ${mb(fullBytes * 2)}`,
+  };
 }
 
 export interface CachedSession {

@@ -73,8 +73,10 @@ export class AuthService {
     const accountKey = email.ok ? email.email : input.email.trim().toLowerCase();
     await this.limits.consumeAccountAttempt(accountKey, client.ip);
     const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
-    const valid = user ? await this.passwords.verify(input.password, user.passwordHash) : await this.passwords.verifyNothing(input.password);
-    if (!user || !valid) {
+    // The hash bcrypt checks, kept apart from `user`, which a later re-read updates in place.
+    const checkedHash = user?.passwordHash;
+    const valid = checkedHash ? await this.passwords.verify(input.password, checkedHash) : await this.passwords.verifyNothing(input.password);
+    if (!user || !checkedHash || !valid) {
       await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user?.id, client });
       throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
     }
@@ -82,13 +84,12 @@ export class AuthService {
     // Said only to someone who knows the password.
     if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
     // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
-    const checkedHash = user.passwordHash;
     const rehash = this.passwords.needsRehash(checkedHash) ? await this.passwords.hash(input.password) : undefined;
     const grant = await em.transactional(async (tx) => {
       // The password was checked against `checkedHash`, read before bcrypt ran. Re-read the row under a
       // share lock: a password change or a disable that committed meanwhile wins, and one that starts now
       // waits for this session to exist, so its revocation covers it. (The refresh updates `user` too, as
-      // the transaction shares its identity map: compare with the copy.)
+      // the transaction shares its identity map: hence the copy.)
       const current = await tx.findOneOrFail(User, user.id, { lockMode: LockMode.PESSIMISTIC_READ, refresh: true });
       if (current.passwordHash !== checkedHash) throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
       if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config';
-import { setBounded } from '../common/bounded-map';
 import { isUuid } from '../common/uuid';
 import { AuthReason } from '../errors/codes';
 import { unauthenticated } from '../errors/errors';
 import { Role } from '../users/role';
 import { loadSigningKeys, type SigningKeys } from './signing-keys';
+import { VerifiedTokens } from './verified-tokens';
 
 /** The claims of a verified access token. `role` is informational: authorization reads the database. */
 export interface AccessClaims {
@@ -29,7 +29,7 @@ export interface IssuedToken {
 const ACCESS_TOKEN_TYPE = 'at+jwt';
 // Far above any token we issue; longer input is rejected before it is parsed.
 const MAX_TOKEN_LENGTH = 4096;
-// How many verified tokens are remembered (a few MB): more than the clients one instance serves at once.
+// How many verified tokens are remembered (~8 MB): more than the clients one instance serves at once.
 const VERIFIED_TOKENS = 10_000;
 
 /**
@@ -39,7 +39,7 @@ const VERIFIED_TOKENS = 10_000;
 export class TokenService {
   // KeyObjects, not strings: jsonwebtoken otherwise tries to parse a secret as a public key on every verify.
   readonly keys: SigningKeys;
-  private readonly verified = new Map<string, AccessClaims>();
+  private readonly verified = new VerifiedTokens(VERIFIED_TOKENS);
 
   constructor(private readonly options: Config['jwt']) {
     this.keys = loadSigningKeys(options);
@@ -69,31 +69,32 @@ export class TokenService {
 
   /**
    * Returns the claims of a valid token or throws UNAUTHENTICATED with TOKEN_INVALID or TOKEN_EXPIRED.
-   * A client presents one token for its whole lifetime, so a token verified before is recognised by its
-   * exact text (its signature and claims cannot have changed, and the keys are fixed for the life of the
-   * process) and only its expiry is checked again. Revocation is not decided here: callers check it on
+   * A token verified before is recognised by its exact text (VerifiedTokens) while its key is still
+   * listed, and only its expiry is checked again. Revocation is not decided here: callers check it on
    * every request.
    */
   verify(token: string): AccessClaims {
-    let claims = this.verified.get(token);
+    if (token.length > MAX_TOKEN_LENGTH) throw unauthenticated(AuthReason.TOKEN_INVALID);
+    let claims = this.verified.get(token, (kid) => this.keys.verifying.has(kid));
     if (!claims) {
-      claims = this.verifySignedClaims(token);
-      setBounded(this.verified, token, claims, VERIFIED_TOKENS);
+      const checked = this.verifySignature(token);
+      claims = checked.claims;
+      this.verified.remember(token, checked.kid, claims);
     }
     // The same rule as jsonwebtoken's: expired from exp + tolerance on.
     if (Date.now() / 1000 >= claims.exp + this.options.clockToleranceSeconds) {
-      this.verified.delete(token);
+      this.verified.forget(token);
       throw unauthenticated(AuthReason.TOKEN_EXPIRED);
     }
     return claims;
   }
 
-  private verifySignedClaims(token: string): AccessClaims {
-    if (token.length > MAX_TOKEN_LENGTH) throw unauthenticated(AuthReason.TOKEN_INVALID);
+  /** Everything but expiry: the key by `kid`, algorithm, signature, issuer, audience, `typ` and claims. */
+  private verifySignature(token: string): { kid: string; claims: AccessClaims } {
     // An unknown or missing kid is rejected before any verification or lookup (the payload is parsed once, by verify).
     const kid = headerKid(token);
     const key = kid === undefined ? undefined : this.keys.verifying.get(kid);
-    if (!key) throw unauthenticated(AuthReason.TOKEN_INVALID);
+    if (!key || kid === undefined) throw unauthenticated(AuthReason.TOKEN_INVALID);
     let decoded: jwt.Jwt;
     try {
       decoded = jwt.verify(token, key, {
@@ -110,7 +111,7 @@ export class TokenService {
     }
     const claims = this.requireClaims(decoded);
     if (!claims) throw unauthenticated(AuthReason.TOKEN_INVALID);
-    return claims;
+    return { kid, claims };
   }
 
   private requireClaims({ header, payload }: jwt.Jwt): AccessClaims | undefined {

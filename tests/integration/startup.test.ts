@@ -74,3 +74,14 @@ describe('NODE_ENV=development', () => {
     expect(body.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', stacktrace: expect.any(Array) });
   });
 });
+
+describe('AUTH_CACHE_MAX_ENTRIES', () => {
+  // The embedded database has no cache, so nothing to refuse there.
+  const onPostgres = process.env.DATABASE_URL ? it : it.skip;
+  onPostgres('is refused at start when a full cache could not fit in the heap', async () => {
+    await expect(startTestServer({ AUTH_CACHE_MAX_ENTRIES: '10000000' })).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringContaining('AUTH_CACHE_MAX_ENTRIES=10000000 may hold up to'),
+    });
+  });
+});

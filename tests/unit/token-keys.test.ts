@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ConfigError, loadConfig, type JwtKeyConfig } from '../../src/config';
 import { TokenService } from '../../src/auth/token.service';
+import { VerifiedTokens } from '../../src/auth/verified-tokens';
 import { Role } from '../../src/users/role';
 
 const SECRET = 'Zq8vJ2mX4pLr7tYw1nB5cK9dF3gH6sA0';
@@ -110,6 +111,17 @@ describe('tokens verified before', () => {
     const forged = Buffer.from(JSON.stringify({ ...jwt.decode(token) as object, role: Role.ADMIN })).toString('base64url');
     expect(() => tokens.verify(`${header}.${forged}.${signature}`)).toThrow(invalid);
     expect(() => tokens.verify(`${token} `)).toThrow(invalid);
+  });
+
+  it('are forgotten once the key that verified them is no longer listed, and only so many are kept', () => {
+    const claims = service({}).issue(user, randomUUID()).claims;
+    const memo = new VerifiedTokens(2);
+    memo.remember('a', 'k1', claims);
+    expect(memo.get('a', () => true)).toBe(claims);
+    expect(memo.get('a', (kid) => kid !== 'k1')).toBeUndefined();
+    expect(memo.get('a', () => true)).toBeUndefined();
+    for (const token of ['b', 'c', 'd']) memo.remember(token, 'k1', claims);
+    expect(['b', 'c', 'd'].map((token) => memo.get(token, () => true) !== undefined)).toEqual([false, true, true]);
   });
 
   it('share claims no caller can change', () => {
