@@ -36,26 +36,40 @@ export async function runPaced(
     const { body, headers } = options.next();
     result.requests.sent++;
     const done = new Promise<void>((resolve) => {
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers }, timeout: TIMEOUT_MS }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
+      let settled = false;
+      // Every request ends here exactly once, however it ends.
+      const settle = (outcome: 'answered' | 'timeout' | 'error', status = 0, text = '') => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (outcome === 'answered') {
           result.requests.total++;
           if (status < 200 || status >= 300) result.non2xx++;
           else latencies.push(performance.now() - due);
-          options.onResponse(status, Buffer.concat(chunks).toString('utf8'));
-          resolve();
-        });
-      });
-      req.on('timeout', () => {
-        result.timeouts++;
-        req.destroy(new Error('timeout'));
-      });
-      req.on('error', () => {
-        result.errors++;
+          options.onResponse(status, text);
+        } else if (outcome === 'timeout') {
+          result.timeouts++;
+          // At least this late: it belongs in the tail, not out of it.
+          latencies.push(TIMEOUT_MS);
+        } else {
+          result.errors++;
+        }
         resolve();
+      };
+      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => settle('answered', res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+        res.on('error', () => settle('error'));
+        res.on('aborted', () => settle('error'));
       });
+      // From when it was due, so that a wait for a free socket counts too.
+      const timer = setTimeout(() => {
+        settle('timeout');
+        req.destroy();
+      }, Math.max(0, due + TIMEOUT_MS - performance.now()));
+      req.on('error', () => settle('error'));
+      req.on('close', () => settle('error'));
       req.end(body);
     });
     inFlight.add(done);
@@ -76,10 +90,11 @@ export async function runPaced(
   agent.destroy();
 
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 10) / 10 : NaN);
+  // Nearest rank: the smallest value with at least q of them at or below it.
+  const at = (q: number) => (latencies.length ? Math.round(latencies[Math.max(0, Math.ceil(q * latencies.length) - 1)] * 10) / 10 : NaN);
   result.latency = { p50: at(0.5), p99: at(0.99) };
   result.requests.average = result.requests.total / options.duration;
-  // Like autocannon, errors include timeouts.
+  // As in autocannon's results, errors include the timeouts (each counted once, above, as a timeout).
   result.errors += result.timeouts;
   return result;
 }

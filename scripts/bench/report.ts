@@ -53,7 +53,7 @@ interface Ratio {
   name: string;
   measured: number;
   /** For a paired ratio: each round's, of which `measured` is the median. */
-  perRound?: number[];
+  perRound?: { round: number; ratio: number }[];
   target?: { op: '>=' | '<='; value: number };
   digits?: number;
 }
@@ -88,12 +88,10 @@ function summarise(samples: Sample[], workload: string): Row {
  */
 function pairedRatio(samples: Sample[], a: string, b: string, field: 'requestsPerSecond' | 'p99'): Pick<Ratio, 'measured' | 'perRound'> {
   const inRound = (workload: string, round: number) => samples.find((s) => s.workload === workload && s.round === round)?.[field];
-  const rounds = [...new Set(samples.filter((s) => s.workload === a).map((s) => s.round))].sort((x, y) => x - y);
-  const perRound = rounds.flatMap((round) => {
-    const [x, y] = [inRound(a, round), inRound(b, round)];
-    return x === undefined || y === undefined ? [] : [x / y];
-  });
-  return { measured: median(perRound), perRound };
+  const rounds = [...new Set(samples.filter((s) => s.workload === a || s.workload === b).map((s) => s.round))].sort((x, y) => x - y);
+  // A round either side lacks, or measured nothing, shows as n/a and stays out of the median.
+  const perRound = rounds.map((round) => ({ round, ratio: (inRound(a, round) ?? NaN) / (inRound(b, round) ?? NaN) }));
+  return { measured: median(perRound.map((r) => r.ratio).filter(Number.isFinite)), perRound };
 }
 
 const bcryptMedian = (facts: RunFacts, parallel: number) =>
@@ -141,7 +139,13 @@ function ratiosOf(rows: Record<string, Row>, facts: RunFacts): Ratio[] {
 }
 
 const met = (r: Ratio) =>
-  !r.target ? 'reported' : (r.target.op === '>=' ? r.measured >= r.target.value : r.measured <= r.target.value) ? 'met' : '**not met**';
+  !r.target
+    ? 'reported'
+    : !Number.isFinite(r.measured)
+      ? '**no data**'
+      : (r.target.op === '>=' ? r.measured >= r.target.value : r.measured <= r.target.value)
+        ? 'met'
+        : '**not met**';
 
 function tables(rows: Row[], ratios: Ratio[]): string[] {
   const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -155,7 +159,7 @@ function tables(rows: Row[], ratios: Ratio[]): string[] {
     '',
     '| ratio | measured | each round | target (issue 5) | |',
     '|---|---:|---|---:|---|',
-    ...ratios.map((r) => `| ${r.name} | ${n(r.measured, r.digits ?? 2)} | ${r.perRound ? r.perRound.map((x) => n(x, 2)).join(', ') : ''} | ${r.target ? `${r.target.op} ${r.target.value}` : '—'} | ${met(r)} |`),
+    ...ratios.map((r) => `| ${r.name} | ${n(r.measured, r.digits ?? 2)} | ${r.perRound ? r.perRound.map((x) => `r${x.round} ${n(x.ratio, 2)}`).join(', ') : ''} | ${r.target ? `${r.target.op} ${r.target.value}` : '—'} | ${met(r)} |`),
   ];
 }
 

@@ -27,7 +27,7 @@ export interface Load {
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)];
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-function counting(failures: { count: number }): autocannon.Request['onResponse'] {
+function counting(failures: { count: number }): (status: number, body: string) => void {
   return (status, body) => {
     if (graphqlFailed(status, body)) failures.count++;
   };
@@ -58,7 +58,7 @@ export function meLoad(name: string, connections: number, accessTokens: string[]
 export function steadyMeLoad(name: string, connections: number, accessTokens: string[], rate: number): Load {
   const failures = { count: 0 };
   const body = JSON.stringify({ query: DOCUMENTS.me });
-  const onResponse = counting(failures) as (status: number, body: string) => void;
+  const onResponse = counting(failures);
   return { name, connections, failures, options: {}, paced: { rate, next: () => ({ body, headers: bearer(pick(accessTokens)) }), onResponse } };
 }
 
