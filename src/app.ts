@@ -60,7 +60,9 @@ const trustHops = (hops: number) => (_address: string, hop: number) => hop < hop
 
 /** Wires config -> database -> services -> schema -> HTTP routes. Does not listen; main.ts and tests do. */
 export async function createGatehouse(config: Config): Promise<Gatehouse> {
-  const room = config.authCache.enabled && config.databaseUrl ? heapRoom(config.authCache.maxEntries, getHeapStatistics().heap_size_limit) : undefined;
+  // The cache relies on notifications between database connections, which the embedded database lacks.
+  const cacheOn = config.authCache.enabled && config.databaseUrl !== undefined;
+  const room = cacheOn ? heapRoom(config.authCache.maxEntries, getHeapStatistics().heap_size_limit) : undefined;
   if (room?.fatal) throw new ConfigError([room.message]);
   const fastify = Fastify({
     ...loggingOptions(config),
@@ -75,8 +77,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
     ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
     : undefined;
   redis?.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'redis unavailable'));
-  // The cache relies on notifications between database connections, which the embedded database lacks.
-  const authCache = config.authCache.enabled && config.databaseUrl ? new AuthCache(config.authCache.maxEntries) : undefined;
+  const authCache = cacheOn ? new AuthCache(config.authCache.maxEntries) : undefined;
   const listener = authCache && new AuthStateListener(config.databaseUrl!, authCache, fastify.log);
   const metrics = new Metrics();
   metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);

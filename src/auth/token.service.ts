@@ -94,7 +94,7 @@ export class TokenService {
     // An unknown or missing kid is rejected before any verification or lookup (the payload is parsed once, by verify).
     const kid = headerKid(token);
     const key = kid === undefined ? undefined : this.keys.verifying.get(kid);
-    if (!key || kid === undefined) throw unauthenticated(AuthReason.TOKEN_INVALID);
+    if (kid === undefined || !key) throw unauthenticated(AuthReason.TOKEN_INVALID);
     let decoded: jwt.Jwt;
     try {
       decoded = jwt.verify(token, key, {

@@ -54,6 +54,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
+/** A URL's path without its query string, which a GET /graphql can fill with variables. */
+const pathOf = (url: string | undefined) => url?.split('?')[0];
+
 // A request id a client or proxy sends is kept when it is plain; anything else (too long, control
 // characters, quotes) is replaced, so it can neither forge log lines nor bloat them.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -65,8 +68,7 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
       level: config.logLevel,
       formatters: { log: (object: Record<string, unknown>) => redactSecrets(object) },
       serializers: {
-        // Path only: a GET /graphql query string can carry variables.
-        req: (request: { method?: string; url?: string }) => ({ method: request.method, path: request.url?.split('?')[0] }),
+        req: (request: { method?: string; url?: string }) => ({ method: request.method, path: pathOf(request.url) }),
       },
       ...(config.logFormat === 'pretty' && {
         transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
@@ -96,7 +98,7 @@ export function registerAccessLog(fastify: FastifyInstance): void {
     request.log.info(
       {
         method: request.method,
-        path: request.url.split('?')[0],
+        path: pathOf(request.url),
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         ...(trace && { operation: trace.operationName ?? trace.field, field: trace.field, outcome: trace.outcome }),

@@ -16,12 +16,11 @@ export interface PoolStats {
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
-    name: 'gatehouse_graphql_requests_total',
-    help: 'GraphQL operations by root field, type and outcome (ok, or the first error code).',
-    labelNames: ['field', 'type', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly requests = this.counter(
+    'gatehouse_graphql_requests_total',
+    'GraphQL operations by root field, type and outcome (ok, or the first error code).',
+    ['field', 'type', 'outcome'],
+  );
 
   readonly duration = new Histogram({
     name: 'gatehouse_graphql_request_duration_seconds',
@@ -31,33 +30,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly logins = new Counter({
-    name: 'gatehouse_logins_total',
-    help: 'login attempts by result: success, or the error reason or code (INVALID_CREDENTIALS, RATE_LIMITED, ...).',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
+  readonly logins = this.counter(
+    'gatehouse_logins_total',
+    'login attempts by result: success, or the error reason or code (INVALID_CREDENTIALS, RATE_LIMITED, ...).',
+    ['result'],
+  );
 
-  readonly tokenRejections = new Counter({
-    name: 'gatehouse_token_rejections_total',
-    help: 'Requests refused for their access token, by reason (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED).',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
+  readonly tokenRejections = this.counter(
+    'gatehouse_token_rejections_total',
+    'Requests refused for their access token, by reason (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED).',
+    ['reason'],
+  );
 
-  readonly rateLimited = new Counter({
-    name: 'gatehouse_rate_limited_total',
-    help: 'Operations refused by a rate limit, by root field.',
-    labelNames: ['field'] as const,
-    registers: [this.registry],
-  });
+  readonly rateLimited = this.counter(
+    'gatehouse_rate_limited_total',
+    'Operations refused by a rate limit, by root field.',
+    ['field'],
+  );
 
-  readonly securityEvents = new Counter({
-    name: 'gatehouse_security_events_total',
-    help: 'Security events recorded, by type (REVOKED_TOKEN_REUSE and REFRESH_TOKEN_REUSE among them).',
-    labelNames: ['type'] as const,
-    registers: [this.registry],
-  });
+  readonly securityEvents = this.counter(
+    'gatehouse_security_events_total',
+    'Security events recorded, by type (REVOKED_TOKEN_REUSE and REFRESH_TOKEN_REUSE among them).',
+    ['type'],
+  );
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
 
   constructor() {
     // Process CPU, memory, GC, and nodejs_eventloop_lag_seconds.
