@@ -2,7 +2,7 @@
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import { runPaced } from './paced';
-import { cpuMicros, rssMb, waitUntilIdle, type Server } from './server';
+import { cpuMicros, loopLagMaxMs, rssMb, waitUntilIdle, type Server } from './server';
 import { settings } from './settings';
 import type { Load } from './workloads';
 
@@ -26,6 +26,8 @@ export interface Sample {
   rssMb: number;
   /** Highest sum of the RSS of the server processes (primary and workers) seen during the phase. */
   rssTotalMb: number;
+  /** Longest event-loop delay of the server during the loads, in ms (WORKERS=1 only; see loopLagMaxMs). */
+  loopLagMaxMs?: number;
   /** With WORKERS > 1: server CPU time of the phase in ms, the primary's and each worker's. */
   cpuMsByProcess?: { primary: number; workers: number[] };
   alongside?: string[];
@@ -42,6 +44,7 @@ const RSS_POLL_MS = 250;
 
 /** Runs the loads at the same time (one phase), each for `duration` seconds, and returns a sample for each. */
 export async function runPhase(server: Server, round: number, loads: Load[], duration = settings.duration): Promise<Sample[]> {
+  await loopLagMaxMs(server);
   const watch = watchResources(server);
   const url = `${server.baseUrl}/graphql`;
   const results = await Promise.all(
@@ -56,6 +59,7 @@ export async function runPhase(server: Server, round: number, loads: Load[], dur
       }),
     ),
   );
+  const lagMs = await loopLagMaxMs(server);
   // The requests cut off at the end are still served: bill their CPU time, and divide by every request sent.
   await waitUntilIdle(server);
   const used = watch.finish();
@@ -77,6 +81,7 @@ export async function runPhase(server: Server, round: number, loads: Load[], dur
       cpuMicrosPerRequest: used.cpuMicros / Math.max(1, allSent),
       rssMb: used.maxRssMb,
       rssTotalMb: used.maxTotalRssMb,
+      ...(lagMs !== undefined ? { loopLagMaxMs: lagMs } : {}),
       ...(server.workers > 1 ? { cpuMsByProcess: used.byProcess } : {}),
       ...(loads.length > 1 ? { alongside: loads.filter((other) => other !== load).map((other) => other.name) } : {}),
       ...(load.ops ? { ops: { ...load.ops } } : {}),

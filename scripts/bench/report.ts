@@ -45,6 +45,7 @@ interface Row {
   cpuMicrosPerRequest: number;
   rssMb: number;
   rssTotalMb: number;
+  loopLagMaxMs: number;
   errors: number;
   ops?: Record<string, number>;
 }
@@ -77,6 +78,7 @@ function summarise(samples: Sample[], workload: string): Row {
     cpuMicrosPerRequest: median(rows.map((r) => r.cpuMicrosPerRequest)),
     rssMb: Math.max(...rows.map((r) => r.rssMb)),
     rssTotalMb: Math.max(...rows.map((r) => r.rssTotalMb)),
+    loopLagMaxMs: median(rows.flatMap((r) => (r.loopLagMaxMs === undefined ? [] : [r.loopLagMaxMs]))),
     errors: rows.reduce((sum, r) => sum + r.errors, 0),
     ...(rows.some((r) => r.ops) ? { ops } : {}),
   };
@@ -150,11 +152,11 @@ const met = (r: Ratio) =>
 function tables(rows: Row[], ratios: Ratio[]): string[] {
   const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
   return [
-    '| workload | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MB, max per process | RSS MB, all processes | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| workload | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MB, max per process | RSS MB, all processes | event-loop lag max ms | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.workload} | ${n(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${n(r.cpuMicrosPerRequest)} | ${n(r.rssMb)} | ${n(r.rssTotalMb)} | ${r.errors} |`,
+        `| ${r.workload} | ${n(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${n(r.cpuMicrosPerRequest)} | ${n(r.rssMb)} | ${n(r.rssTotalMb)} | ${n(r.loopLagMaxMs)} | ${r.errors} |`,
     ),
     '',
     '| ratio | measured | each round | target (issue 5) | |',
@@ -212,6 +214,7 @@ export function report(facts: RunFacts): void {
     `- ${W.meNoneRevoked} / ${W.meRevoked}: two fresh servers on two databases, one empty and one holding ${revokedTag} rows, seeded and warmed alike, measured alternately in swapped order each round. The 2-worker phases run last (a fresh server, WORKERS=2, on the first database) and compare with the 1-worker phases. Server CPU and RSS "all processes" sum the primary and its workers.`,
     `- autocannon runs in the benchmark's process on the same ${cpus().length} cores as the server and PostgreSQL: it caps every number here, and the 2-worker scaling most of all.`,
     `- Server CPU µs/req: CPU time (user + system, /proc) of the server processes from the start of a phase until the server is idle again, over the requests sent, so that the requests cut off at the end of a phase are billed to it and not to the next.`,
+    `- Event-loop lag max ms: the longest delay of the server's event loop during the phase (prom-client's nodejs_eventloop_lag_max_seconds, read from /metrics before and after the loads; it samples every 10 ms, so an idle loop reads about 10), median over rounds; n/a with 2 workers, where a scrape reaches one worker of two.`,
     `- Errors are non-2xx answers, connection errors and timeouts, and 2xx answers without data or with GraphQL errors.`,
   ];
   const out = [...tables(rows, ratios), '', ...warnings(rows)];

@@ -20,6 +20,8 @@ export interface Server {
 
 // One secret for every server of the run, so tokens issued by the 1-worker server stay valid for the 2-worker one.
 const JWT_SECRET = randomBytes(48).toString('base64');
+// /metrics on the main port, for the event-loop lag of each phase.
+const METRICS_TOKEN = randomBytes(24).toString('hex');
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
 
@@ -38,6 +40,7 @@ export async function startServer(databaseUrl: string, workers: number, port = s
       WORKERS: String(workers),
       UV_THREADPOOL_SIZE: String(pool),
       JWT_SECRET,
+      METRICS_TOKEN,
       // Long enough that the seeded tokens outlive the whole run on a slow machine.
       ACCESS_TOKEN_TTL: '1h',
       // A refresh cut off at the end of a phase is presented again once the server is idle (up to 15 s later),
@@ -187,4 +190,16 @@ export async function query<T extends object = Record<string, unknown>>(url: str
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The longest event-loop delay since the last call, in ms (prom-client's `nodejs_eventloop_lag_max_seconds`,
+ * which starts over at every scrape; it samples every 10 ms, so an idle loop reads about 10). Undefined
+ * with WORKERS > 1: each scrape reaches whichever worker takes the connection.
+ */
+export async function loopLagMaxMs(server: Server): Promise<number | undefined> {
+  if (server.workers > 1) return undefined;
+  const response = await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const match = /^nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(await response.text());
+  return match ? Number(match[1]) * 1000 : undefined;
 }
