@@ -26,14 +26,15 @@ export function createApolloServer(
     maxTokens: { enabled: false },
     maxDirectives: { n: limits.maxDirectives },
     costLimit: { maxCost: limits.maxCost },
-    // "Did you mean ...?" would describe the schema to someone who may not introspect it.
-    blockFieldSuggestion: { enabled: config.production },
+    // Armor hides field suggestions only, and leaves "[Suggestion hidden]?" behind; formatError removes
+    // every kind of suggestion in production instead.
+    blockFieldSuggestion: { enabled: false },
   }).protect();
   return new ApolloServer<Context>({
     schema,
     introspection: !config.production,
     includeStacktraceInErrorResponses: config.exposeStackTraces,
-    formatError: createFormatError(fastify.log, config.exposeStackTraces),
+    formatError: createFormatError(fastify.log, { exposeStack: config.exposeStackTraces, hideSuggestions: config.production }),
     // Both are Apollo's defaults; stated so that nobody turns them off by accident.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { startTestServer, type GraphQLBody, type TestServer } from '../helpers/test-server';
+
+// What a stranger's mistakes and probes get back from a production server: the real entry point in a
+// process of its own, so that its log is read as an operator reads it. A client's mistake is a client
+// error with a code from the table, tells nothing about the schema that introspection would, and writes
+// nothing at error level, which operators page on (docs/OPERATIONS.md).
+
+let database: TestDatabase;
+let production: ServerProcess;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  production = await startServerProcess({
+    ...database.env,
+    NODE_ENV: 'production',
+    JWT_SECRET: randomBytes(48).toString('base64'),
+    BCRYPT_COST: '10',
+    LOG_LEVEL: 'info',
+  });
+}, 60_000);
+afterAll(async () => {
+  await production?.stop();
+  await database?.drop();
+});
+
+const GRAPHQL_RESPONSE = 'application/graphql-response+json';
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE, ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as GraphQLBody };
+}
+
+describe('suggestions', () => {
+  let development: TestServer;
+  beforeAll(async () => {
+    development = await startTestServer({ NODE_ENV: 'development' });
+  });
+  afterAll(() => development?.close());
+
+  // Each mistake, with the name only its suggestion would reveal.
+  const mistakes: [string, unknown, string, string][] = [
+    ['an enum value literal', { query: 'mutation { logout(scope: AL) }' }, 'GRAPHQL_VALIDATION_FAILED', 'ALL'],
+    ['an enum value in a variable', { query: 'mutation ($s: LogoutScope) { logout(scope: $s) }', variables: { s: 'AL' } }, 'BAD_USER_INPUT', 'ALL'],
+    [
+      'an input field in a variable',
+      {
+        query: 'mutation ($i: LoginInput!) { login(input: $i) { accessToken } }',
+        variables: { i: { email: 'a@example.com', password: 'x', passwrd: 'y' } },
+      },
+      'BAD_USER_INPUT',
+      'password',
+    ],
+    ['a field', { query: '{ me { emial } }' }, 'GRAPHQL_VALIDATION_FAILED', 'email'],
+    ['an argument', { query: 'mutation { logout(scop: ALL) }' }, 'GRAPHQL_VALIDATION_FAILED', 'scope'],
+    ['a type', { query: 'query ($s: LogoutScop) { me { id } }' }, 'GRAPHQL_VALIDATION_FAILED', 'LogoutScope'],
+  ];
+
+  it.each(mistakes)('are shown outside production, for %s', async (_name, body, code, hidden) => {
+    const { body: answer } = await post(development.baseUrl, body);
+    expect(answer.errors?.[0]).toMatchObject({ message: expect.stringMatching(`Did you mean .*"${hidden}"\\?$`), extensions: { code } });
+  });
+
+  it.each(mistakes)('are removed in production, leaving no trace, for %s', async (_name, body, code, hidden) => {
+    const { status, body: answer } = await post(production.url, body);
+    expect(status).toBe(400);
+    expect(answer.errors?.[0].extensions).toEqual({ code });
+    for (const { message } of answer.errors ?? []) {
+      expect(message).not.toMatch(/Did you mean|Suggestion|\?/);
+      expect(message).not.toContain(`"${hidden}"`);
+      expect(message).toMatch(/\.$/);
+    }
+  });
+});
