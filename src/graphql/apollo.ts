@@ -38,6 +38,12 @@ export function createApolloServer(
     // Both are Apollo's defaults; stated so that nobody turns them off by accident.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // No automatic persisted queries: an auth server has a handful of small operations, and APQ's cache
+    // would be one more store that any anonymous client fills. Every `persistedQuery` extension answers
+    // PERSISTED_QUERY_NOT_SUPPORTED (HTTP 400, see httpSemanticsPlugin), which APQ clients take as "send
+    // the full query"; Apollo's own hash and version checks, which answer codeless errors that would
+    // reach clients as INTERNAL_SERVER_ERROR, are never reached.
+    persistedQueries: false,
     // main.ts owns SIGTERM/SIGINT: Apollo's own handler would stop it and re-raise the signal, killing the
     // process before in-flight requests finish and the database closes.
     stopOnTerminationSignals: false,

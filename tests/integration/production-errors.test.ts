@@ -36,6 +36,23 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   return { status: response.status, body: (await response.json()) as GraphQLBody };
 }
 
+const logLines = () =>
+  production
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: number; msg: string; requestId?: string });
+
+/** Waits for the access-log line of every request id (lines are written asynchronously), then returns the log. */
+async function logAfter(requestIds: string[]) {
+  const deadline = Date.now() + 5_000;
+  while (!requestIds.every((id) => logLines().some((line) => line.requestId === id && line.msg === 'request'))) {
+    if (Date.now() > deadline) throw new Error(`no access-log line for ${requestIds.join(', ')}:\n${production.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return logLines();
+}
+
 describe('suggestions', () => {
   let development: TestServer;
   beforeAll(async () => {
@@ -75,5 +92,41 @@ describe('suggestions', () => {
       expect(message).not.toContain(`"${hidden}"`);
       expect(message).toMatch(/\.$/);
     }
+  });
+});
+
+describe('automatic persisted queries', () => {
+  // They are off (src/graphql/apollo.ts): each misuse that Apollo would check is refused before its check.
+  const hash = 'a'.repeat(64);
+  const misuses: [string, Record<string, unknown>][] = [
+    ['a hash that does not match the query', { query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }],
+    ['an unknown version', { query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: hash } } }],
+    ['a hash alone', { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }],
+  ];
+
+  it.each(misuses)('answer %s with PERSISTED_QUERY_NOT_SUPPORTED, 400, and log nothing at error level', async (_name, body) => {
+    const requestIds: string[] = [];
+    for (const accept of [GRAPHQL_RESPONSE, 'application/json']) {
+      const requestId = `apq-${randomBytes(4).toString('hex')}`;
+      requestIds.push(requestId);
+      const { status, body: answer } = await post(production.url, body, { accept, 'x-request-id': requestId });
+      expect({ status, answer }).toEqual({
+        status: 400,
+        answer: { errors: [{ message: 'PersistedQueryNotSupported', extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } }] },
+      });
+    }
+    const log = await logAfter(requestIds);
+    expect(log.filter((line) => line.level >= 50)).toEqual([]);
+  });
+
+  it('answers a hash sent over GET the same way', async () => {
+    const params = new URLSearchParams({ extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: hash } }) });
+    const response = await fetch(`${production.url}/graphql?${params}`, {
+      headers: { accept: GRAPHQL_RESPONSE, 'apollo-require-preflight': 'true', 'x-request-id': 'apq-get' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(((await response.json()) as GraphQLBody).errors?.[0].extensions).toEqual({ code: 'PERSISTED_QUERY_NOT_SUPPORTED' });
+    expect((await logAfter(['apq-get'])).filter((line) => line.level >= 50)).toEqual([]);
   });
 });
