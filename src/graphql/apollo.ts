@@ -9,6 +9,7 @@ import { authFieldLimitRule } from './auth-field-limit';
 import type { Context } from './context';
 import { createFormatError } from './format-error';
 import { httpSemanticsPlugin } from './http-semantics.plugin';
+import { noHttpSubscriptionsRule } from './no-http-subscriptions';
 
 export function createApolloServer(
   schema: GraphQLSchema,
@@ -48,7 +49,7 @@ export function createApolloServer(
     // process before in-flight requests finish and the database closes.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
-    validationRules: [...armor.validationRules, authFieldLimitRule(limits.authFieldsPerOperation)],
+    validationRules: [...armor.validationRules, authFieldLimitRule(limits.authFieldsPerOperation), noHttpSubscriptionsRule],
     plugins: [
       ...armor.plugins,
       httpSemanticsPlugin(),

@@ -130,3 +130,29 @@ describe('automatic persisted queries', () => {
     expect((await logAfter(['apq-get'])).filter((line) => line.level >= 50)).toEqual([]);
   });
 });
+
+describe('a subscription over HTTP', () => {
+  const query = 'subscription { me { id } }';
+
+  it('is refused before it runs, over POST and GET alike, and logs nothing at error level', async () => {
+    const viaPost = await post(production.url, { query }, { 'x-request-id': 'subscription-post' });
+    const viaGet = await fetch(`${production.url}/graphql?${new URLSearchParams({ query })}`, {
+      headers: { accept: GRAPHQL_RESPONSE, 'apollo-require-preflight': 'true', 'x-request-id': 'subscription-get' },
+    });
+    for (const { status, body } of [viaPost, { status: viaGet.status, body: (await viaGet.json()) as GraphQLBody }]) {
+      expect({ status, body }).toEqual({
+        status: 400,
+        body: {
+          errors: [
+            {
+              message: 'Subscriptions are not served over HTTP, and this server has no WebSocket endpoint for them yet.',
+              locations: [{ line: 1, column: 1 }],
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+            },
+          ],
+        },
+      });
+    }
+    expect((await logAfter(['subscription-post', 'subscription-get'])).filter((line) => line.level >= 50)).toEqual([]);
+  });
+});
