@@ -10,6 +10,7 @@ import type { Context } from './context';
 import { createFormatError } from './format-error';
 import { httpSemanticsPlugin } from './http-semantics.plugin';
 import { noHttpSubscriptionsRule } from './no-http-subscriptions';
+import { noIntrospectionRule } from './no-introspection';
 
 export function createApolloServer(
   schema: GraphQLSchema,
@@ -33,7 +34,8 @@ export function createApolloServer(
   }).protect();
   return new ApolloServer<Context>({
     schema,
-    introspection: !config.production,
+    // Off in production all the same: noIntrospectionRule below refuses it, with a message of our own.
+    introspection: true,
     includeStacktraceInErrorResponses: config.exposeStackTraces,
     formatError: createFormatError(fastify.log, { exposeStack: config.exposeStackTraces, hideSuggestions: config.production }),
     // Both are Apollo's defaults; stated so that nobody turns them off by accident.
@@ -49,7 +51,12 @@ export function createApolloServer(
     // process before in-flight requests finish and the database closes.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
-    validationRules: [...armor.validationRules, authFieldLimitRule(limits.authFieldsPerOperation), noHttpSubscriptionsRule],
+    validationRules: [
+      ...armor.validationRules,
+      authFieldLimitRule(limits.authFieldsPerOperation),
+      noHttpSubscriptionsRule,
+      ...(config.production ? [noIntrospectionRule] : []),
+    ],
     plugins: [
       ...armor.plugins,
       httpSemanticsPlugin(),

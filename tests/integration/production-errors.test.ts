@@ -10,7 +10,10 @@ import { startTestServer, type GraphQLBody, type TestServer } from '../helpers/t
 
 let database: TestDatabase;
 let production: ServerProcess;
+// The same server outside production, to show what production takes away.
+let development: TestServer;
 beforeAll(async () => {
+  development = await startTestServer({ NODE_ENV: 'development' });
   database = await createTestDatabase();
   production = await startServerProcess({
     ...database.env,
@@ -21,6 +24,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 afterAll(async () => {
+  await development?.close();
   await production?.stop();
   await database?.drop();
 });
@@ -54,12 +58,6 @@ async function logAfter(requestIds: string[]) {
 }
 
 describe('suggestions', () => {
-  let development: TestServer;
-  beforeAll(async () => {
-    development = await startTestServer({ NODE_ENV: 'development' });
-  });
-  afterAll(() => development?.close());
-
   // Each mistake, with the name only its suggestion would reveal.
   const mistakes: [string, unknown, string, string][] = [
     ['an enum value literal', { query: 'mutation { logout(scope: AL) }' }, 'GRAPHQL_VALIDATION_FAILED', 'ALL'],
@@ -154,5 +152,26 @@ describe('a subscription over HTTP', () => {
       });
     }
     expect((await logAfter(['subscription-post', 'subscription-get'])).filter((line) => line.level >= 50)).toEqual([]);
+  });
+});
+
+describe('introspection', () => {
+  const probes = ['{ __schema { types { name } } }', '{ __type(name: "User") { fields { name } } }'];
+
+  it.each(probes)('is answered outside production: %s', async (query) => {
+    const { status, body } = await post(development.baseUrl, { query });
+    expect({ status, errors: body.errors }).toEqual({ status: 200, errors: undefined });
+  });
+
+  it.each(probes)('is refused in production, with a message that points to schema.graphql: %s', async (query) => {
+    const { status, body } = await post(production.url, { query });
+    expect(status).toBe(400);
+    expect(body.errors).toEqual([
+      {
+        message: 'Introspection is off in production. The schema is published as schema.graphql in the Gatehouse repository.',
+        locations: [{ line: 1, column: 3 }],
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', validationErrorCode: 'INTROSPECTION_DISABLED' },
+      },
+    ]);
   });
 });
