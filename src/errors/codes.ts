@@ -55,6 +55,14 @@ export const AUTH_REASON_MESSAGES: Record<AuthReason, string> = {
   USER_DISABLED: 'This account is disabled.',
 };
 
+/**
+ * The messages above that speak of the access token, as they read when the refresh token (argument or
+ * cookie) was refused instead; the reason stays the same.
+ */
+export const REFRESH_TOKEN_MESSAGES = {
+  TOKEN_INVALID: 'The refresh token is invalid.',
+} as const satisfies Partial<Record<AuthReason, string>>;
+
 /** Codes raised by GraphQL itself or Apollo Server that reach clients as they are. */
 export const PASSTHROUGH_CODES: ReadonlySet<string> = new Set([
   'GRAPHQL_PARSE_FAILED',

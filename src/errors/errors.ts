@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { AUTH_REASON_MESSAGES, AuthReason, ERROR_MESSAGES, ErrorCode } from './codes';
+import { AUTH_REASON_MESSAGES, AuthReason, ERROR_MESSAGES, ErrorCode, REFRESH_TOKEN_MESSAGES } from './codes';
 
 /** An error whose message and extensions are safe to show a client as they are. */
 export class AppError extends GraphQLError {
@@ -15,6 +15,10 @@ export class AppError extends GraphQLError {
 
 export const unauthenticated = (reason: AuthReason): AppError =>
   new AppError(ErrorCode.UNAUTHENTICATED, AUTH_REASON_MESSAGES[reason], { reason });
+
+/** UNAUTHENTICATED for a refresh token: the same reason, a message that names the refresh token. */
+export const refreshTokenRefused = (reason: keyof typeof REFRESH_TOKEN_MESSAGES): AppError =>
+  new AppError(ErrorCode.UNAUTHENTICATED, REFRESH_TOKEN_MESSAGES[reason], { reason });
 
 export const forbidden = (): AppError => new AppError(ErrorCode.FORBIDDEN);
 

@@ -9,6 +9,8 @@ import { authFieldLimitRule } from './auth-field-limit';
 import type { Context } from './context';
 import { createFormatError } from './format-error';
 import { httpSemanticsPlugin } from './http-semantics.plugin';
+import { noHttpSubscriptionsRule } from './no-http-subscriptions';
+import { noIntrospectionRule } from './no-introspection';
 
 export function createApolloServer(
   schema: GraphQLSchema,
@@ -26,22 +28,35 @@ export function createApolloServer(
     maxTokens: { enabled: false },
     maxDirectives: { n: limits.maxDirectives },
     costLimit: { maxCost: limits.maxCost },
-    // "Did you mean ...?" would describe the schema to someone who may not introspect it.
-    blockFieldSuggestion: { enabled: config.production },
+    // Armor hides field suggestions only, and leaves "[Suggestion hidden]?" behind; formatError removes
+    // every kind of suggestion in production instead.
+    blockFieldSuggestion: { enabled: false },
   }).protect();
   return new ApolloServer<Context>({
     schema,
-    introspection: !config.production,
+    // Off in production all the same: noIntrospectionRule below refuses it, with a message of our own.
+    introspection: true,
     includeStacktraceInErrorResponses: config.exposeStackTraces,
-    formatError: createFormatError(fastify.log, config.exposeStackTraces),
+    formatError: createFormatError(fastify.log, { exposeStack: config.exposeStackTraces, hideSuggestions: config.production }),
     // Both are Apollo's defaults; stated so that nobody turns them off by accident.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // No automatic persisted queries: an auth server has a handful of small operations, and APQ's cache
+    // would be one more store that any anonymous client fills. Every `persistedQuery` extension answers
+    // PERSISTED_QUERY_NOT_SUPPORTED (HTTP 400, see httpSemanticsPlugin), which APQ clients take as "send
+    // the full query"; Apollo's own hash and version checks, which answer codeless errors that would
+    // reach clients as INTERNAL_SERVER_ERROR, are never reached.
+    persistedQueries: false,
     // main.ts owns SIGTERM/SIGINT: Apollo's own handler would stop it and re-raise the signal, killing the
     // process before in-flight requests finish and the database closes.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
-    validationRules: [...armor.validationRules, authFieldLimitRule(limits.authFieldsPerOperation)],
+    validationRules: [
+      ...armor.validationRules,
+      authFieldLimitRule(limits.authFieldsPerOperation),
+      noHttpSubscriptionsRule,
+      ...(config.production ? [noIntrospectionRule] : []),
+    ],
     plugins: [
       ...armor.plugins,
       httpSemanticsPlugin(),

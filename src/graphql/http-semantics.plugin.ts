@@ -10,6 +10,7 @@ const DOCUMENT_ERRORS = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAI
  * - GraphQL over HTTP: a client that accepts only `application/json` SHOULD get 200 for a well-formed
  *   request whose document or variables fail (audits 572B, FDE2, 7B9B); Apollo answers 400. Clients that
  *   accept `application/graphql-response+json` keep the 400.
+ * - A persisted query (they are off: see apollo.ts) is a client error: 400, whatever the client accepts.
  * - A request refused as a whole by a rate limit (no data, only RATE_LIMITED errors) is HTTP 429 with
  *   Retry-After, so proxies and HTTP clients see it for what it is.
  */
@@ -25,6 +26,9 @@ export function httpSemanticsPlugin(): ApolloServerPlugin {
           const { data, errors } = response.body.singleResult;
           const documentError = errors?.every((e) => DOCUMENT_ERRORS.has(String(e.extensions?.code)));
           if (legacyJson && data === undefined && documentError && response.http.status === 400) response.http.status = 200;
+          // Apollo answers 200 so that APQ clients read the body; they read it from a 400 too, and a request for
+          // a feature the server does not offer is a client error like any other malformed request.
+          if (errors?.some((e) => e.extensions?.code === 'PERSISTED_QUERY_NOT_SUPPORTED')) response.http.status = 400;
           const retryAfter = errors?.every((e) => e.extensions?.code === 'RATE_LIMITED')
             ? Math.max(...errors.map((e) => Number(e.extensions?.retryAfter) || 1))
             : undefined;

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClientInfo } from '../common/request-meta';
 import type { Config } from '../config';
 import { AuthReason } from '../errors/codes';
-import { unauthenticated } from '../errors/errors';
+import { refreshTokenRefused, unauthenticated } from '../errors/errors';
 import type { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { hashRefreshToken, isRefreshTokenFormat, newRefreshToken, type RotationKey } from './refresh-token';
@@ -58,10 +58,10 @@ export class SessionService {
    * token, and a session never forks into two live refresh tokens.
    */
   async rotate(em: EntityManager, presented: string): Promise<RotationOutcome> {
-    if (!isRefreshTokenFormat(presented)) throw unauthenticated(AuthReason.TOKEN_INVALID);
+    if (!isRefreshTokenFormat(presented)) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
     return em.transactional(async (tx) => {
       const token = await tx.findOne(RefreshToken, { tokenHash: hashRefreshToken(presented) }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!token) throw unauthenticated(AuthReason.TOKEN_INVALID);
+      if (!token) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
       // Every refresh of a session, and every revocation, takes its turn on the session row.
       const session = await tx.findOneOrFail(Session, token.session.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       await tx.populate(session, ['user'], { refresh: true });

@@ -35,3 +35,10 @@ it('refreshes from the cookie when the argument is empty, rotating the cookie', 
   const after = await server.post({ query: REFRESH, variables: { token: '' } }, { cookie: `gatehouse_refresh=${second}` });
   expect(after.body.errors?.[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
 });
+
+it('names the refresh token when the cookie is refused, and keeps the reason', async () => {
+  for (const cookie of ['gatehouse_refresh=' + 'x'.repeat(43), 'gatehouse_refresh=not-a-token', 'other=1']) {
+    const { body } = await server.post({ query: REFRESH, variables: { token: '' } }, { cookie });
+    expect(body.errors?.[0]).toMatchObject({ message: 'The refresh token is invalid.', extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' } });
+  }
+});

@@ -111,6 +111,16 @@ describe('refresh', () => {
     expect(await reason(server.sdk().Refresh({ refreshToken: idle.refreshToken }))).toBe('SESSION_EXPIRED');
   });
 
+  it('names the token that was refused: the refresh token for refresh, the access token otherwise', async () => {
+    const user = await signUp();
+    for (const refreshToken of ['x'.repeat(43), 'not a token', '', user.accessToken]) {
+      const error = await failure(server.sdk().Refresh({ refreshToken }));
+      expect({ message: error.message, reason: error.reason }).toEqual({ message: 'The refresh token is invalid.', reason: 'TOKEN_INVALID' });
+    }
+    const error = await failure(server.sdk(user.refreshToken).Me());
+    expect({ message: error.message, reason: error.reason }).toEqual({ message: 'The access token is invalid.', reason: 'TOKEN_INVALID' });
+  });
+
   it('reports when the session ends, and moves the idle end on each refresh', async () => {
     const user = await signUp();
     const idleEnd = Date.now() + server.config.sessions.idleTimeoutSeconds * 1000;
