@@ -1,10 +1,15 @@
 import { Client, cacheExchange, fetchExchange } from '@urql/core';
-import { LoginDocument, MeDocument, RegisterDocument } from '../../client';
+import { LoginDocument, MeDocument, RegisterDocument, type MeQuery } from '../../client';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
 
 // GraphQL clients this project did not write, with their defaults, against a real server; and what
 // accepting an authenticated GET must not open up (src/graphql/apollo.ts, csrfPrevention). The refresh
 // cookie is on, so the cookie path is exercised too.
+
+// The generated documents are TypedDocumentNodes: each client infers the result type from the document
+// alone (checked by `npm run typecheck`; an untyped document would make these `any`).
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const typed = <A, B>(check: Equals<A, B>) => expect(check).toBe(true);
 
 let server: TestServer;
 beforeAll(async () => {
@@ -31,6 +36,7 @@ describe('urql with its defaults', () => {
       },
     });
     const result = await client.query(MeDocument, {}).toPromise();
+    typed<typeof result.data, MeQuery | undefined>(true);
     expect(result.error).toBeUndefined();
     expect(result.data?.me.email).toBe(email);
     expect(methods).toEqual(['GET']);
@@ -54,6 +60,7 @@ describe('graphql-request', () => {
 
     client.setHeader('authorization', `Bearer ${login.accessToken}`);
     const { me } = await client.request(MeDocument);
+    typed<typeof me, MeQuery['me']>(true);
     expect(me).toEqual(login.user);
   });
 });
