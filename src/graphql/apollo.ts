@@ -38,8 +38,15 @@ export function createApolloServer(
     introspection: true,
     includeStacktraceInErrorResponses: config.exposeStackTraces,
     formatError: createFormatError(fastify.log, { exposeStack: config.exposeStackTraces, hideSuggestions: config.production }),
-    // Both are Apollo's defaults; stated so that nobody turns them off by accident.
-    csrfPrevention: true,
+    // CSRF prevention admits only what a browser must preflight: a non-form content type, or one of these
+    // headers (Apollo's two defaults, plus `authorization`). No page can attach an Authorization header to a
+    // simple cross-site request: the header forces a preflight, which CORS answers only for CORS_ORIGINS. So
+    // an authenticated GET query (urql's default) is no forgery. The refresh cookie stays protected: using it
+    // needs no Bearer token, so a cross-site form POST or GET carrying it is still refused here, and mutations
+    // over GET are refused anyway. (Cached Basic credentials, which browsers attach on their own, authenticate
+    // nothing in Gatehouse, and the cookie is SameSite=Strict besides.)
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
+    // Apollo's default; stated so that nobody turns it on by accident.
     allowBatchedHttpRequests: false,
     // No automatic persisted queries: an auth server has a handful of small operations, and APQ's cache
     // would be one more store that any anonymous client fills. Every `persistedQuery` extension answers
