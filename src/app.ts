@@ -14,6 +14,7 @@ import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './graphql/schema';
 import { registerCors } from './http/cors';
 import { registerHttpErrorHandlers } from './http/errors';
+import { registerExplorer } from './http/explorer';
 import { registerHealthRoutes } from './http/health';
 import { registerJwksRoute } from './http/jwks';
 import { exposeMetrics, type MetricsServer } from './http/metrics';
@@ -96,6 +97,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
     await registerCors(fastify, config.corsOrigins);
     registerHealthRoutes(fastify, database);
     registerJwksRoute(fastify, services.tokens.keys);
+    if (!config.production) registerExplorer(fastify);
     fastify.route({
       url: '/graphql',
       method: ['GET', 'POST', 'OPTIONS'],

@@ -1,6 +1,7 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
@@ -69,7 +70,11 @@ export function createApolloServer(
       httpSemanticsPlugin(),
       ...plugins,
       fastifyApolloDrainPlugin(fastify),
-      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      // Outside production GET /graphql in a browser is Apollo Sandbox, loaded from Apollo's CDN (so it needs
+      // the internet), with its telemetry off; /explorer is the offline alternative (src/http/explorer.ts).
+      config.production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } }),
     ],
   });
 }
