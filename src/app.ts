@@ -12,6 +12,7 @@ import { authSyncPlugin } from './graphql/auth-sync.plugin';
 import { observePlugin } from './graphql/observe.plugin';
 import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './graphql/schema';
+import { connectionOptions, gracefulShutdown, limitConnections } from './http/connections';
 import { registerCors } from './http/cors';
 import { registerHttpErrorHandlers } from './http/errors';
 import { registerExplorer } from './http/explorer';
@@ -35,27 +36,6 @@ export interface Gatehouse {
   close(): Promise<void>;
 }
 
-/**
- * Stops taking requests and lets the ones in flight finish: their responses say `Connection: close`, so
- * keep-alive clients do not hold the server open; whatever is still open after the grace period is cut.
- */
-function gracefulShutdown(fastify: FastifyInstance, graceSeconds: number): () => Promise<void> {
-  let closing = false;
-  fastify.addHook('onSend', async (_request, reply, payload) => {
-    if (closing) reply.header('connection', 'close');
-    return payload;
-  });
-  return async () => {
-    closing = true;
-    const force = setTimeout(() => fastify.server.closeAllConnections(), graceSeconds * 1000);
-    try {
-      await fastify.close();
-    } finally {
-      clearTimeout(force);
-    }
-  };
-}
-
 /** Trusts the `hops` proxies nearest to us, whatever their addresses (proxy-addr's hop-count rule). */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
@@ -68,6 +48,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
   const fastify = Fastify({
     ...loggingOptions(config),
     bodyLimit: config.bodyLimitBytes,
+    ...connectionOptions(config.http),
     // X-Forwarded-For is believed only from the proxies TRUST_PROXY names; by default the socket's address counts.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
   });
@@ -81,6 +62,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
   const authCache = cacheOn ? new AuthCache(config.authCache.maxEntries) : undefined;
   const listener = authCache && new AuthStateListener(config.databaseUrl!, authCache, fastify.log);
   const metrics = new Metrics();
+  limitConnections(fastify, config.http.maxConnections, metrics);
   metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);
   if (authCache) metrics.watchAuthCache(authCache);
   let metricsServer: MetricsServer | undefined;

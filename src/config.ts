@@ -65,6 +65,17 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** How long a shutdown waits for requests in flight before cutting connections. */
   readonly shutdownGraceSeconds: number;
+  /** The HTTP listener's timeouts and connection limit, per process. */
+  readonly http: {
+    /** Receiving a whole request, headers and body, may take this long; then 408 and the connection is cut. */
+    readonly requestTimeoutSeconds: number;
+    /** Receiving a request's headers (or a new connection's first request) may take this long. */
+    readonly headersTimeoutSeconds: number;
+    /** An idle keep-alive connection is closed after this long. */
+    readonly keepAliveTimeoutSeconds: number;
+    /** Open connections at most; more are closed as soon as they are accepted. */
+    readonly maxConnections: number;
+  };
   /** Unset: rate limits live in PostgreSQL. */
   readonly redisUrl: string | undefined;
   /** fastify's trustProxy: false, a hop count, or the proxies' addresses and CIDRs. Never "trust everyone". */
@@ -255,6 +266,7 @@ export function loadConfig(env: Env = process.env): Config {
     purgeIntervalSeconds: duration('PURGE_INTERVAL', '10m', 1, 24 * 3600),
     bodyLimitBytes: int('BODY_LIMIT', 100 * 1024, 1024, 64 * 1024 * 1024),
     shutdownGraceSeconds: duration('SHUTDOWN_GRACE', '10s', 1, 300),
+    http: readHttpLimits(duration, int, problems),
     redisUrl: redisUrl || undefined,
     trustProxy: readTrustProxy(str('TRUST_PROXY', 'false'), problems),
     rateLimits: {
@@ -371,6 +383,24 @@ function readJwtKeys(env: Env, algorithm: JwtAlgorithm, problems: string[]): Jwt
     }
   });
   return keys;
+}
+
+type ReadDuration = (name: string, fallback: string, minSeconds: number, maxSeconds: number) => number;
+type ReadInt = (name: string, fallback: number, min: number, max: number) => number;
+
+function readHttpLimits(duration: ReadDuration, int: ReadInt, problems: string[]): Config['http'] {
+  const requestTimeoutSeconds = duration('REQUEST_TIMEOUT', '30s', 1, 300);
+  const headersTimeoutSeconds = duration('HEADERS_TIMEOUT', '10s', 1, 300);
+  // The headers are part of the request: node refuses a headers deadline later than the whole request's.
+  if (headersTimeoutSeconds > requestTimeoutSeconds) {
+    problems.push(`HEADERS_TIMEOUT (${headersTimeoutSeconds}s) must not be longer than REQUEST_TIMEOUT (${requestTimeoutSeconds}s)`);
+  }
+  return {
+    requestTimeoutSeconds,
+    headersTimeoutSeconds,
+    keepAliveTimeoutSeconds: duration('KEEP_ALIVE_TIMEOUT', '5s', 1, 600),
+    maxConnections: int('MAX_CONNECTIONS', 1024, 1, 1_000_000),
+  };
 }
 
 const MAX_TRUSTED_HOPS = 10;

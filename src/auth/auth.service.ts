@@ -116,7 +116,11 @@ export class AuthService {
     return this.payload(outcome);
   }
 
-  /** Verifies the current password, sets the new one, ends every session and opens a fresh one (ASVS 7.4.3). */
+  /**
+   * Verifies the current password, sets the new one, ends every session and opens a fresh one (ASVS 7.4.3).
+   * bcrypt runs before the transaction, against a hash read first, so a burst of changes holds no pool
+   * connection or row lock while it hashes; the transaction then re-checks that hash under the lock.
+   */
   async changePassword(em: EntityManager, viewer: Viewer, input: PasswordChange, client: ClientInfo): Promise<AuthPayload> {
     assertPasswordNotOversized(input.currentPassword, 'currentPassword');
     await this.limits.consumeIp('changePassword', client.ip);
@@ -125,23 +129,31 @@ export class AuthService {
     await this.limits.consumeAccountAttempt(user.email, client.ip);
     await this.policy.assertAcceptable(input.newPassword, user.email, 'newPassword');
     const passwordHash = await this.passwords.hash(input.newPassword);
+    // The hash bcrypt checks, kept apart from the entity, which the re-read below updates in place.
+    const checkedHash = (await em.findOneOrFail(User, user.id, { refresh: true })).passwordHash;
+    if (!(await this.passwords.verify(input.currentPassword, checkedHash))) return this.wrongCurrentPassword(user.id, client);
     const grant = await em.transactional(async (tx) => {
-      // Locked for the whole change: concurrent changes and logins take turns, so no session opened
-      // with the old password survives, and two changes cannot both succeed.
+      // Locked for the rest of the change: concurrent changes and logins take turns, so no session opened
+      // with the old password survives, and two changes cannot both succeed. A change that committed since
+      // the hash was read wins, and this one is answered as a wrong current password: any other answer
+      // would confirm to the caller a password that was right a moment ago.
       const current = await tx.findOneOrFail(User, user.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!(await this.passwords.verify(input.currentPassword, current.passwordHash))) return undefined;
+      if (current.passwordHash !== checkedHash) return undefined;
+      if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       current.passwordHash = passwordHash;
       await this.sessions.revokeAll(tx, user.id, RevokeReason.PASSWORD_CHANGED);
       return this.sessions.start(tx, current, client);
     });
-    if (!grant) {
-      // Recorded after the transaction: the event has its own connection, which must not wait on this one.
-      await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user.id, client, details: { via: 'changePassword' } });
-      throw badUserInput('currentPassword', 'The current password is not correct.');
-    }
+    if (!grant) return this.wrongCurrentPassword(user.id, client);
     await this.limits.clearAccount(user.email, client.ip);
     await this.events.record({ type: SecurityEventType.PASSWORD_CHANGED, userId: user.id, sessionId: grant.session.id, client });
     return this.payload(grant);
+  }
+
+  /** Recorded after any transaction: the event has its own connection, which must not wait on that one. */
+  private async wrongCurrentPassword(userId: string, client: ClientInfo): Promise<never> {
+    await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId, client, details: { via: 'changePassword' } });
+    throw badUserInput('currentPassword', 'The current password is not correct.');
   }
 
   private payload({ session, user, refreshToken }: SessionGrant): AuthPayload {

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance } from 'fastify';
 import { ERROR_MESSAGES, ErrorCode } from '../errors/codes';
 
 /**
@@ -16,6 +18,32 @@ export function registerHttpErrorHandlers(fastify: FastifyInstance): void {
     return reply.status(status).send(graphqlError(code, status === 413 ? ERROR_MESSAGES.PAYLOAD_TOO_LARGE : error.message));
   });
   fastify.setNotFoundHandler((_request, reply) => reply.status(404).send(graphqlError(ErrorCode.NOT_FOUND)));
+}
+
+/** What node's HTTP parser can refuse before a request exists, and the answer each gets (any other: 400). */
+const CLIENT_ERRORS: Record<string, [status: number, message: string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request was not received in time.'],
+  HPE_HEADER_OVERFLOW: [431, 'The request headers are too large.'],
+};
+
+/**
+ * Fastify's clientErrorHandler: a request that timed out, or that node could not parse, gets its status in
+ * the GraphQL response shape, and its connection is closed. A client's mistake, so logged at debug only.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] = CLIENT_ERRORS[error.code] ?? [400, 'The request is not valid HTTP.'];
+  this.log.debug({ err: { code: error.code } }, 'client error');
+  // As node's own handler: no second status line once a response has begun on this connection.
+  const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (socket.writable && !response?.headersSent) {
+    const body = JSON.stringify(graphqlError('BAD_REQUEST', message));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 const graphqlError = (code: string, message = ERROR_MESSAGES[code as ErrorCode]) => ({ errors: [{ message, extensions: { code } }] });

@@ -54,6 +54,12 @@ export class Metrics {
     ['type'],
   );
 
+  readonly connectionsDropped = this.counter(
+    'gatehouse_http_connections_dropped_total',
+    'Connections closed on arrival because MAX_CONNECTIONS were open.',
+    [],
+  );
+
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
@@ -75,6 +81,17 @@ export class Metrics {
         this.set({ state: 'used' }, stats?.numUsed() ?? 0);
         this.set({ state: 'free' }, stats?.numFree() ?? 0);
         this.set({ state: 'waiting' }, stats?.numPendingAcquires() ?? 0);
+      },
+    });
+  }
+
+  watchConnections(count: () => Promise<number>): void {
+    new Gauge({
+      name: 'gatehouse_http_connections',
+      help: 'Open HTTP connections of this process (at most MAX_CONNECTIONS).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await count());
       },
     });
   }

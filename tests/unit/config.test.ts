@@ -130,4 +130,17 @@ describe('operations settings', () => {
     expect(loadConfig({ ...base, METRICS_PORT: '9464' }).metrics.port).toBe(9464);
     expect(() => loadConfig({ ...base, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
   });
+  it('bounds every HTTP connection in time and in number', () => {
+    expect(loadConfig(base).http).toEqual({ requestTimeoutSeconds: 30, headersTimeoutSeconds: 10, keepAliveTimeoutSeconds: 5, maxConnections: 1024 });
+    const env = { ...base, REQUEST_TIMEOUT: '1m', HEADERS_TIMEOUT: '5s', KEEP_ALIVE_TIMEOUT: '65s', MAX_CONNECTIONS: '10000' };
+    expect(loadConfig(env).http).toEqual({ requestTimeoutSeconds: 60, headersTimeoutSeconds: 5, keepAliveTimeoutSeconds: 65, maxConnections: 10000 });
+    expect(problemsOf({ ...base, REQUEST_TIMEOUT: '0', KEEP_ALIVE_TIMEOUT: 'forever', MAX_CONNECTIONS: '0' })).toEqual([
+      expect.stringMatching(/^REQUEST_TIMEOUT must be a duration .* from 1s to 300s \(got "0"\)/),
+      expect.stringMatching(/^KEEP_ALIVE_TIMEOUT must be a duration/),
+      expect.stringMatching(/^MAX_CONNECTIONS must be a whole number from 1 to 1000000/),
+    ]);
+    expect(problemsOf({ ...base, REQUEST_TIMEOUT: '5s', HEADERS_TIMEOUT: '10s' })).toEqual([
+      'HEADERS_TIMEOUT (10s) must not be longer than REQUEST_TIMEOUT (5s)',
+    ]);
+  });
 });
