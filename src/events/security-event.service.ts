@@ -76,7 +76,8 @@ export class SecurityEventService {
       // Alert once per dedupe window, not once per repeat: an attacker cannot flood the webhook either.
       if (row?.inserted && severity === Severity.HIGH) this.alerts.notify({ ...event, createdAt: now.toISOString() });
     } catch (error) {
-      this.log.error({ err: loggableError(error), event: { type: event.type, userId: event.userId } }, 'security event not recorded');
+      // The event's type only: its user, address and user agent are what the row was for, not the log.
+      this.log.error({ err: loggableError(error), event: { type: event.type } }, 'security event not recorded');
     }
   }
 
