@@ -5,13 +5,21 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
 // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now), 53300 (too many connections).
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 const SQLSTATE = /^[0-9A-Z]{5}$/;
+// What the driver, its pool and knex say when the connection is gone; matched only against an error that
+// carries no SQLSTATE, and only against its own message, never the SQL knex puts in front of it.
 const MESSAGES = [
   /Connection terminated/i,
   /timeout exceeded when trying to connect/i,
   /Timeout acquiring a connection/i,
+  /Unable to acquire a connection/i,
   /Client has encountered a connection error/i,
+  /Client was closed and is not queryable/i,
   /Connection is closed/i,
   /the database system is (starting up|shutting down)/i,
+  // knex marks a transaction complete when its BEGIN fails (the connection died under it), swallows that
+  // error and hands the transaction out anyway: its first statement then fails with this, no code, and
+  // nothing in the chain says why. (Using a finished transaction on purpose would be a bug we do not have.)
+  /Transaction query already complete/i,
 ];
 const MAX_DEPTH = 5;
 
@@ -43,7 +51,9 @@ function isUnavailableLink(link: Link): boolean {
   // in a value is 08P01 "invalid message format" at ERROR. An ended session or server is FATAL.
   if (state) return UNAVAILABLE_SQLSTATE.test(state) && link.severity !== 'ERROR';
   if (typeof link.code === 'string' && NETWORK_CODES.has(link.code)) return true;
-  return typeof link.message === 'string' && MESSAGES.some((pattern) => pattern.test(link.message as string));
+  if (typeof link.message !== 'string') return false;
+  const message = ownMessage(link.message);
+  return MESSAGES.some((pattern) => pattern.test(message));
 }
 
 /** True when `error`, or anything in its cause chain, says the database is unreachable. */

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { captureLog, type CapturedLog } from '../helpers/log-capture';
 import { startProxiedDatabase, type ProxiedDatabase } from '../helpers/proxied-database';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
@@ -24,6 +25,8 @@ const USER_AGENT = 'ProbeAgent/7.7 (unique-agent-marker)';
 const CLIENT = { 'x-forwarded-for': IP, 'user-agent': USER_AGENT };
 const REGISTER = 'mutation ($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } } }';
 const LOGIN = 'mutation ($i: LoginInput!) { login(input: $i) { accessToken } }';
+const REFRESH = 'mutation ($t: String!) { refresh(refreshToken: $t) { accessToken } }';
+const onPostgres = process.env.DATABASE_URL ? it : it.skip;
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, string>;
 
 describe('logs', () => {
@@ -58,5 +61,71 @@ describe('logs', () => {
     const text = log.text();
     for (const value of [user.id, sid, jti, IP, USER_AGENT, email, refreshToken]) expect(text).not.toContain(value);
     expect(text).not.toMatch(/\b(select|insert|update|delete|from|where|values)\b/i);
+  });
+});
+
+describe('a connection that dies inside a transaction', () => {
+  const register = async (email = uniqueEmail()) => (await server.sdk().Register({ input: { email, password: PASSWORD } })).register;
+  const unavailableLines = () => log.lines().filter((line) => line.msg === 'database unavailable' || line.msg === 'unexpected error');
+
+  // knex sends BEGIN, the connection dies, knex swallows that error and runs the transaction's first
+  // statement anyway: "Transaction query already complete", with no code. It is an outage all the same.
+  it.each([
+    ['refresh', async (token: string) => server.post({ query: REFRESH, variables: { t: token } })],
+    ['login', async (_token: string, email: string) => server.post({ query: LOGIN, variables: { i: { email, password: PASSWORD } } })],
+  ])('answers %s with SERVICE_UNAVAILABLE when BEGIN is cut, and logs the chain that says why', async (field, send) => {
+    const email = uniqueEmail();
+    const { refreshToken } = await register(email);
+    const before = unavailableLines().length;
+    const cut = db.proxy.cutOn('BEGIN;');
+    const pending = send(refreshToken, email);
+    await cut;
+    db.proxy.restore();
+    const { body } = await pending;
+    expect(body.errors).toEqual([expect.objectContaining({ path: [field], extensions: { code: 'SERVICE_UNAVAILABLE' } })]);
+    expect(unavailableLines().slice(before)).toEqual([
+      expect.objectContaining({
+        msg: 'database unavailable',
+        path: [field],
+        err: { type: 'DriverException', message: 'Transaction query already complete, run with DEBUG=knex:tx for more info' },
+      }),
+    ]);
+    // Nothing was spent: the same refresh token still works once the database is back.
+    expect((await server.sdk().Refresh({ refreshToken })).refresh.accessToken).toEqual(expect.any(String));
+  });
+
+  // The backend of a refresh waiting on a row lock is terminated (as a shutdown does): 57P01 at FATAL.
+  onPostgres('answers a refresh whose backend is terminated mid-transaction with SERVICE_UNAVAILABLE', async () => {
+    const { refreshToken } = await register();
+    const holder = new Client({ connectionString: db.url });
+    const admin = new Client({ connectionString: db.url });
+    await holder.connect();
+    await admin.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from sessions for update');
+      const before = unavailableLines().length;
+      const pending = server.post({ query: REFRESH, variables: { t: refreshToken } });
+      let pid: number | undefined;
+      for (const started = Date.now(); !pid && Date.now() - started < 10_000; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        const { rows } = await admin.query<{ pid: number }>(
+          "select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%sessions%'",
+        );
+        pid = rows[0]?.pid;
+      }
+      expect(pid).toEqual(expect.any(Number));
+      await admin.query('select pg_terminate_backend($1)', [pid]);
+      expect((await pending).body.errors?.[0].extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
+      expect(unavailableLines().slice(before)).toEqual([
+        expect.objectContaining({
+          msg: 'database unavailable',
+          err: { type: 'DriverException', code: '57P01', severity: 'FATAL', routine: 'ProcessInterrupts' },
+        }),
+      ]);
+    } finally {
+      await holder.end();
+      await admin.end();
+    }
+    expect((await server.sdk().Refresh({ refreshToken })).refresh.accessToken).toEqual(expect.any(String));
   });
 });

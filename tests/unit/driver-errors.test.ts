@@ -18,6 +18,8 @@ describe('isDatabaseUnavailable: a protocol error about one statement is not an 
       'the same, wrapped by MikroORM with SQL that mentions a connection',
       driverException(`select * from users where email like '%connection terminated%'`, serverError('08P01', 'ERROR', 'invalid message format', 'pq_getmsgend')),
     ],
+    // Only the driver's own message counts, never the SQL (with a client's text in it) knex put before it.
+    ['a bug whose SQL quotes "Connection terminated"', driverException(`select * from users where email like '%Connection terminated%'`, new TypeError('x is not a function'))],
     ['22021 at ERROR (a NUL byte sent as a parameter)', serverError('22021', 'ERROR', 'invalid byte sequence for encoding "UTF8": 0x00', 'report_invalid_encoding_int')],
   ])('%s', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
@@ -31,6 +33,12 @@ describe('isDatabaseUnavailable: a protocol error about one statement is not an 
     ['57P01 wrapped by MikroORM', new DriverException(serverError('57P01', 'FATAL', 'terminating connection due to administrator command', 'ProcessInterrupts'))],
     ['a class 08 code from the client side (no severity)', Object.assign(new Error('x'), { code: '08006' })],
     ['the socket closing under a query', driverException('select 1', new Error('Connection terminated unexpectedly'))],
+    // knex swallowed the failed BEGIN; the transaction's first statement reports only this, with no code.
+    [
+      'a transaction whose BEGIN died (knex: already complete)',
+      driverException(`select * from "refresh_tokens" where "token_hash" = 'ab12' for update`, new Error('Transaction query already complete, run with DEBUG=knex:tx for more info')),
+    ],
+    ['a COMMIT whose connection died', new Error('COMMIT; - Connection terminated unexpectedly')],
   ])('but %s is', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });
