@@ -54,6 +54,12 @@ export class Metrics {
     ['type'],
   );
 
+  readonly securityEventsDropped = this.counter(
+    'gatehouse_security_events_dropped_total',
+    'Security events dropped unwritten because the queue kept while the database is unavailable was full, by type.',
+    ['type'],
+  );
+
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
@@ -75,6 +81,17 @@ export class Metrics {
         this.set({ state: 'used' }, stats?.numUsed() ?? 0);
         this.set({ state: 'free' }, stats?.numFree() ?? 0);
         this.set({ state: 'waiting' }, stats?.numPendingAcquires() ?? 0);
+      },
+    });
+  }
+
+  watchEventQueue(size: () => number): void {
+    new Gauge({
+      name: 'gatehouse_security_event_queue',
+      help: 'Security events waiting for the database to come back.',
+      registers: [this.registry],
+      collect() {
+        this.set(size());
       },
     });
   }
