@@ -96,9 +96,13 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
       authCache,
       metricsUrl: metricsServer?.url,
       async close() {
+        const graceEnds = Date.now() + config.shutdownGraceSeconds * 1000;
         await stopPurge();
         await shutdown();
         await metricsServer?.close();
+        // Events queued while the database was unavailable get one last try, in what is left of the grace
+        // period (at least a second), before their alerts are awaited and the database closes.
+        await services.events.close(Math.max(graceEnds - Date.now(), 1_000));
         await services.alerts.close();
         await listener?.stop();
         redis?.disconnect();

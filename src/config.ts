@@ -59,6 +59,8 @@ export interface Config {
   readonly securityEventRetentionSeconds: number;
   /** Repeats of the same security event within this window are counted on one row. */
   readonly securityEventDedupeSeconds: number;
+  /** Security events kept in memory while the database is unavailable, written when it is back. */
+  readonly securityEventQueueMax: number;
   readonly alertWebhook: { readonly url: string; readonly secret: string } | undefined;
   /** How often the housekeeping purge (revocations, sessions, events) runs. */
   readonly purgeIntervalSeconds: number;
@@ -262,6 +264,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     securityEventRetentionSeconds: duration('SECURITY_EVENT_RETENTION', '90d', 86400, 10 * 365 * 86400),
     securityEventDedupeSeconds: duration('SECURITY_EVENT_DEDUPE_WINDOW', '1m', 1, 86400),
+    securityEventQueueMax: int('SECURITY_EVENT_QUEUE_MAX', 10_000, 1, 1_000_000),
     alertWebhook: readAlertWebhook(env, problems),
     purgeIntervalSeconds: duration('PURGE_INTERVAL', '10m', 1, 24 * 3600),
     bodyLimitBytes: int('BODY_LIMIT', 100 * 1024, 1024, 64 * 1024 * 1024),

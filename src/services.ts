@@ -48,7 +48,7 @@ export function createServices(
   const tokens = new TokenService(config.jwt);
   const revocations = new RevocationService(config.jwt.clockToleranceSeconds);
   const alerts = new AlertService(config.alertWebhook, log);
-  const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log, metrics);
+  const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log, metrics, { max: config.securityEventQueueMax });
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
   const limits = new RateLimitService(config.rateLimits, limitStore);
   return {

@@ -5,8 +5,15 @@ export interface ClientInfo {
 }
 
 const MAX_USER_AGENT = 512;
+// An address, or a trusted proxy's X-Forwarded-For entry; the longest IPv6 form with a zone fits.
+const MAX_IP = 64;
+// Node's HTTP parser refuses control characters in headers today; they are removed here anyway, since
+// PostgreSQL refuses a NUL in text and these values are stored, not checked as client input.
+const CONTROL = /\p{Cc}/gu;
+
+const clean = (value: string | undefined, max: number): string | null => value?.replace(CONTROL, '').slice(0, max) || null;
 
 export const clientInfo = (ip: string | undefined, userAgent: string | undefined): ClientInfo => ({
-  ip: ip ?? null,
-  userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null,
+  ip: clean(ip, MAX_IP),
+  userAgent: clean(userAgent, MAX_USER_AGENT),
 });

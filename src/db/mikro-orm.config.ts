@@ -8,6 +8,7 @@ import { RateLimitEntry } from '../limits/rate-limit-entry.entity';
 import { RefreshToken } from '../sessions/refresh-token.entity';
 import { Session } from '../sessions/session.entity';
 import { User } from '../users/user.entity';
+import { safeText } from './driver-errors';
 
 export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent, RateLimitEntry];
 
@@ -17,8 +18,17 @@ export interface OrmSettings {
   /** Overrides the URL's host and port, e.g. a unix socket folder for the embedded database. */
   socket?: { host: string; port: number };
   /** Where the driver's own connection warnings go (knex prints them with console.log otherwise). */
-  log?: { warn(message: string): void };
+  log?: { warn(object: object, message?: string): void; warn(message: string): void };
   debug?: boolean;
+}
+
+/**
+ * knex's warnings quote errors ("Connection Error: <error>") whose message knex may have prefixed with the
+ * failed SQL and its values: they go to the log through the same redaction as every logged error.
+ */
+function driverLog(log: NonNullable<OrmSettings['log']>) {
+  return (message: unknown) =>
+    typeof message === 'string' ? log.warn(safeText(message) ?? 'database driver warning') : log.warn({ err: message }, 'database driver warning');
 }
 
 /** The one MikroORM configuration, shared by the server, the CLI and the tests. */
@@ -38,7 +48,7 @@ export function ormOptions({ clientUrl, poolMax, socket, log, debug = false }: O
       // Fail fast while the database is unreachable instead of queueing requests for minutes.
       acquireConnectionTimeout: 5_000,
       connection: { connectionTimeoutMillis: 5_000, keepAlive: true, ...socket },
-      ...(log && { log: { warn: log.warn.bind(log), error: log.warn.bind(log), deprecate: log.warn.bind(log), debug: () => undefined } }),
+      ...(log && { log: { warn: driverLog(log), error: driverLog(log), deprecate: driverLog(log), debug: () => undefined } }),
     },
     migrations: {
       tableName: 'mikro_orm_migrations',

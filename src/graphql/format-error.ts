@@ -30,11 +30,12 @@ export function createFormatError(log: FastifyBaseLogger, { exposeStack, hideSug
       const shown = exposeStack ? formatted : withoutStack(formatted);
       return hideSuggestions ? { ...shown, message: shown.message.replace(SUGGESTION, '') } : shown;
     }
+    // Decided, and logged, by the whole chain: a driver error often wraps, or replaces, the one that says why.
     if (isDatabaseUnavailable(original)) {
       log.warn({ err: loggableError(original), path: formatted.path }, 'database unavailable');
       return masked(formatted, ErrorCode.SERVICE_UNAVAILABLE);
     }
-    log.error({ err: loggableError(original), path: formatted.path }, 'unexpected error');
+    log.error({ err: loggableError(original, { stack: true }), path: formatted.path }, 'unexpected error');
     return masked(formatted, ErrorCode.INTERNAL_SERVER_ERROR);
   };
 }

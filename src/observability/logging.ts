@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import pino from 'pino';
 import type { Config } from '../config';
+import { serializeError } from '../db/driver-errors';
 import type { GraphQLTrace } from '../graphql/observe.plugin';
 
 declare module 'fastify' {
@@ -69,6 +70,9 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
       formatters: { log: (object: Record<string, unknown>) => redactSecrets(object) },
       serializers: {
         req: (request: { method?: string; url?: string }) => ({ method: request.method, path: pathOf(request.url) }),
+        // Instead of pino's, which writes an error's message, stack and every property: SQL and its values.
+        // (Fastify's type insists on a message and a stack, which a driver error's logged form leaves out.)
+        err: serializeError as never,
       },
       ...(config.logFormat === 'pretty' && {
         transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },

@@ -60,6 +60,12 @@ export class Metrics {
     [],
   );
 
+  readonly securityEventsDropped = this.counter(
+    'gatehouse_security_events_dropped_total',
+    'Security events dropped unwritten because the queue kept while the database is unavailable was full, by type.',
+    ['type'],
+  );
+
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
@@ -92,6 +98,17 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await count());
+      },
+    });
+  }
+
+  watchEventQueue(size: () => number): void {
+    new Gauge({
+      name: 'gatehouse_security_event_queue',
+      help: 'Security events waiting for the database to come back.',
+      registers: [this.registry],
+      collect() {
+        this.set(size());
       },
     });
   }

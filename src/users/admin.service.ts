@@ -3,10 +3,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterCursor, decodeCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
 import type { ClientInfo } from '../common/request-meta';
 import { isUuid } from '../common/uuid';
-import { lastAdmin, notFound } from '../errors/errors';
+import { badUserInput, lastAdmin, notFound } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import { RevokeReason, type SessionService } from '../sessions/session.service';
+import { EMAIL_MAX_LENGTH } from './email';
 import { Role } from './role';
 import { User } from './user.entity';
 
@@ -26,6 +27,18 @@ const ADMINS_LOCK_SQL = "select pg_advisory_xact_lock(hashtext('gatehouse:admins
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+// No stored email holds a control character, and PostgreSQL refuses a NUL in any text: such a search is
+// the client's mistake, not a query to send.
+const CONTROL = /\p{Cc}/u;
+
+function parseSearch(raw: string | null | undefined): string | undefined {
+  const search = raw?.trim().toLowerCase();
+  if (!search) return undefined;
+  if (CONTROL.test(search)) throw badUserInput('search', 'search must not contain control characters.');
+  if (search.length > EMAIL_MAX_LENGTH) throw badUserInput('search', `search must be at most ${EMAIL_MAX_LENGTH} characters.`);
+  return search;
+}
+
 /** What an ADMIN can do to accounts. Every change is effective on the affected user's next request. */
 export class AdminService {
   constructor(
@@ -35,7 +48,7 @@ export class AdminService {
 
   async listUsers(em: EntityManager, filter: UserFilter): Promise<Page<User>> {
     const size = pageSize(filter.first);
-    const search = filter.search?.trim().toLowerCase();
+    const search = parseSearch(filter.search);
     const rows = await em.find(
       User,
       { ...afterCursor(decodeCursor(filter.after)), ...(search ? { email: { $like: `%${escapeLike(search)}%` } } : {}) },
