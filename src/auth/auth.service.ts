@@ -8,6 +8,7 @@ import type { SecurityEventService } from '../events/security-event.service';
 import type { RateLimitService } from '../limits/rate-limit.service';
 import { RevokeReason, type SessionGrant, type SessionService } from '../sessions/session.service';
 import { parseEmail } from '../users/email';
+import { emailSkeleton, mixedScriptProblem } from '../users/lookalike';
 import { Role } from '../users/role';
 import { User } from '../users/user.entity';
 import type { AuthPayload } from './auth.payload';
@@ -47,9 +48,14 @@ export class AuthService {
   async createAccount(em: EntityManager, input: Credentials, role = Role.USER): Promise<User> {
     const email = parseEmail(input.email);
     if (!email.ok) throw badUserInput('email', email.message);
+    // New addresses only: an older account's address keeps working for login whatever it mixes.
+    const mixed = mixedScriptProblem(email.email);
+    if (mixed) throw badUserInput('email', mixed);
     await this.policy.assertAcceptable(input.password, email.email);
-    // Cheap early answer; the unique index below is what decides under a race.
-    if ((await em.count(User, { email: email.email })) > 0) throw emailTaken();
+    // Cheap early answer; the unique indexes (email, and its look-alike skeleton) decide under a race.
+    // The answer does not say which existing address this one resembles.
+    const alike = { $or: [{ email: email.email }, { emailSkeleton: emailSkeleton(email.email) }] };
+    if ((await em.count(User, alike)) > 0) throw emailTaken();
 
     const user = em.create(User, { email: email.email, passwordHash: await this.passwords.hash(input.password), role });
     try {

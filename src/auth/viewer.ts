@@ -4,8 +4,8 @@ import type { Credential } from './bearer';
 import type { AccessClaims } from './token.service';
 
 /** The signed-in user of a request and the token that proved it. */
-/** The signed-in user as a request sees it: a read-only snapshot of the row, without the password hash. */
-export type ViewerUser = Omit<User, 'passwordHash'>;
+/** The signed-in user as a request sees it: a read-only snapshot of the row, without its hash or skeleton. */
+export type ViewerUser = Omit<User, 'passwordHash' | 'emailSkeleton'>;
 
 export interface Viewer {
   /** Detached from any EntityManager; code that changes the user loads it first. */

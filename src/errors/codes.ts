@@ -34,7 +34,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   UNAUTHENTICATED: 'Not authenticated.',
   FORBIDDEN: 'You do not have permission to do this.',
   BAD_USER_INPUT: 'Invalid input.',
-  EMAIL_TAKEN: 'An account with this email already exists.',
+  EMAIL_TAKEN: 'An account with this email, or one that looks like it, already exists.',
   LAST_ADMIN: 'At least one enabled ADMIN must remain.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, Enum, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
+import { emailSkeleton } from './lookalike';
 import { Role } from './role';
 
 @ObjectType({ description: 'An account.' })
 @Entity({ tableName: 'users' })
 export class User {
-  [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'updatedAt' | 'disabledAt';
+  [OptionalProps]?: 'id' | 'emailSkeleton' | 'role' | 'createdAt' | 'updatedAt' | 'disabledAt';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
@@ -17,6 +18,15 @@ export class User {
   @Unique({ name: 'users_email_unique' })
   @Property({ type: 'text' })
   email!: string;
+
+  /**
+   * The email's UTS #39 confusable skeleton (src/users/lookalike.ts), set on insert: the unique index
+   * refuses an account that looks like an existing one. Null only for an account that already looked like
+   * an older one when the index came (see Migration20261201090000); such accounts keep working.
+   */
+  @Unique({ name: 'users_email_skeleton_unique' })
+  @Property({ type: 'text', nullable: true, hidden: true, onCreate: (user: User) => emailSkeleton(user.email) })
+  emailSkeleton: string | null = null;
 
   /** Scheme-tagged hash, e.g. "bcrypt-sha256$2b$12$..."; never exposed. */
   @Property({ type: 'text', hidden: true, lazy: false })

@@ -88,6 +88,20 @@ describe('refresh', () => {
     expect(myEvents.edges.map((e) => e.node.type)).toContain('REFRESH_TOKEN_REUSE');
   });
 
+  // What a crash costs (docs/OPERATIONS.md): the server committed a rotation, its reply never arrived,
+  // and the client presents the same refresh token again.
+  it('answers a retry after a lost reply with the same new token within the grace window, and as theft after it', async () => {
+    const user = await signUp('lost-reply');
+    const lost = (await server.sdk().Refresh({ refreshToken: user.refreshToken })).refresh;
+    const retried = (await server.sdk().Refresh({ refreshToken: user.refreshToken })).refresh;
+    expect(retried.refreshToken).toBe(lost.refreshToken);
+    expect((await server.sdk(retried.accessToken).Me()).me.id).toBe(user.user.id);
+
+    await ageRotation(server.config.sessions.reuseGraceSeconds + 1);
+    expect(await reason(server.sdk().Refresh({ refreshToken: user.refreshToken }))).toBe('REFRESH_TOKEN_REUSED');
+    expect(await reason(server.sdk().Refresh({ refreshToken: retried.refreshToken }))).toBe('SESSION_REVOKED');
+  });
+
   it('also ends the session when a token two rotations old comes back, even within the window', async () => {
     const user = await signUp();
     const second = (await server.sdk().Refresh({ refreshToken: user.refreshToken })).refresh;
