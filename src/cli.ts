@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { maskedConfig } from './cli/show-config';
+import { StartupError } from './common/startup-error';
 import { ConfigError, loadConfig } from './config';
 
 const USAGE = `Usage: npx gatehouse <command>
 
 Commands:
-  migrate                       apply pending migrations
+  migrate [--create-database]   apply pending migrations; --create-database first creates the
+                                database DATABASE_URL names if it does not exist
   create-user <email> [--admin] create an account; the password is read from standard input
   promote <email>               make the user an ADMIN
   demote <email>                make the user a USER (refused for the last enabled ADMIN)
@@ -63,7 +65,7 @@ export function runCliProcess(): void {
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      console.error(error instanceof ConfigError ? error.message : error);
+      console.error(error instanceof ConfigError || error instanceof StartupError ? error.message : error);
       process.exit(1);
     },
   );

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import pino from 'pino';
 import { createGatehouse } from './app';
 import { runPrimary } from './cluster';
+import { StartupError } from './common/startup-error';
 import { ConfigError, loadConfig, type Config } from './config';
 
 // Start-up only: config -> database -> schema -> HTTP server. Exits 1 on any failure.
@@ -43,6 +44,7 @@ async function serve(config: Config): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // A setting to correct is said in a line (or a list, for the configuration); anything else is a bug, shown whole.
+  console.error(error instanceof ConfigError || error instanceof StartupError ? error.message : error);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { Config } from '../config';
+import { createDatabaseIfMissing } from '../db/create-database';
 import { migrate, openDatabase } from '../db/database';
 import { chooseStore } from '../limits/rate-limit.service';
 import { Metrics } from '../observability/metrics';
@@ -15,6 +16,11 @@ const CLI_DATABASE = { databasePoolMax: 2, migrateOnStart: false };
 export async function runDatabaseCommand(command: string, args: string[], config: Config, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   const email = args.find((arg) => !arg.startsWith('--'));
   const log = pino({ level: env.LOG_LEVEL ?? 'warn' });
+  // Asked for by name: the server and every other command refuse a database that does not exist.
+  if (command === 'migrate' && args.includes('--create-database') && config.databaseUrl) {
+    const created = await createDatabaseIfMissing(config.databaseUrl);
+    if (created) io.log(`Created database "${created}".`);
+  }
   const database = await openDatabase({ ...config, ...CLI_DATABASE }, log, { attachToRunningServer: true });
   try {
     const em = database.orm.em.fork();
