@@ -25,7 +25,7 @@ export async function checkDatabaseUrl(orm: MikroORM, databaseUrl: string): Prom
 
 /** A StartupError naming DATABASE_URL for the mistakes an operator makes in it; any other error unchanged. */
 export function explainConnectError(error: unknown, databaseUrl: string): unknown {
-  const { code } = (error ?? {}) as { code?: string };
+  const { code, message = '', name } = (error ?? {}) as { code?: string; message?: string; name?: string };
   const { host, port, user, database } = describeDatabaseUrl(databaseUrl);
   const where = `${host}:${port}`;
   switch (code) {
@@ -34,6 +34,21 @@ export function explainConnectError(error: unknown, databaseUrl: string): unknow
         `Database "${database}" on ${where} does not exist: correct DATABASE_URL, or create it (createdb -h ${shell(host)} -p ${port} ` +
           `-U ${shell(user)} ${shell(database)}, or npx gatehouse migrate --create-database); Gatehouse never creates one by itself.`,
       );
+    case '28P01':
+    case '28000':
+      return new StartupError(`PostgreSQL at ${where} refused the login of user "${user}" (${message}): set DATABASE_URL to a user and password it accepts.`);
+    case 'ECONNREFUSED':
+      return new StartupError(`Cannot connect to PostgreSQL at ${where} (connection refused): start it, or set DATABASE_URL to where it runs.`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartupError(`Cannot connect to PostgreSQL: host "${host}" is not found: set DATABASE_URL to where it runs.`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ETIMEDOUT':
+      return new StartupError(`Cannot connect to PostgreSQL at ${where} (${code}): check the network, or set DATABASE_URL to where it runs.`);
+  }
+  if (name === 'KnexTimeoutError' || /connection timeout|timeout expired/i.test(message)) {
+    return new StartupError(`No answer from PostgreSQL at ${where} in time: check that it runs and is reachable, or set DATABASE_URL to where it runs.`);
   }
   return error;
 }
