@@ -2,11 +2,19 @@ import cluster from 'node:cluster';
 import pino from 'pino';
 import { createGatehouse } from './app';
 import { runPrimary } from './cluster';
+import { StartupError } from './common/startup-error';
 import { ConfigError, loadConfig, type Config } from './config';
+import { assertPortFree, explainListenError } from './http/port';
 
-// Start-up only: config -> database -> schema -> HTTP server. Exits 1 on any failure.
+// Start-up only: config -> free ports -> database -> schema -> HTTP server. Exits 1 on any failure.
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (cluster.isPrimary) {
+    // A port another process holds fails start-up before anything touches the database (migrations).
+    // Workers listen through the primary, which checks for them.
+    await assertPortFree('PORT', config.host, config.port);
+    if (config.metrics.port !== undefined) await assertPortFree('METRICS_PORT', config.host, config.metrics.port);
+  }
   if (config.workers > 1 && cluster.isPrimary) {
     await runPrimary(config, pino({ level: config.logLevel }));
     return;
@@ -22,7 +30,18 @@ async function serve(config: Config): Promise<void> {
   if (config.jwt.secretSource !== 'env') {
     log.warn(`JWT_SECRET is not set: using a generated secret kept in ${config.dataDir}/jwt-secret (required in production)`);
   }
-  await gatehouse.fastify.listen({ host: config.host, port: config.port });
+  if (config.production && !config.databaseUrl) {
+    log.warn(
+      `NODE_ENV=production on the embedded database (files in ${config.dataDir}): it runs inside this one process, ` +
+        'serves one query at a time and has no replication or point-in-time recovery; set DATABASE_URL to a PostgreSQL server for production',
+    );
+  }
+  try {
+    await gatehouse.fastify.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await gatehouse.close();
+    throw explainListenError(error, 'PORT', config.host, config.port);
+  }
   log.info(`Gatehouse ready: POST http://${config.host}:${config.port}/graphql`);
 
   let stopping = false;
@@ -43,6 +62,7 @@ async function serve(config: Config): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // A setting to correct is said in a line (or a list, for the configuration); anything else is a bug, shown whole.
+  console.error(error instanceof ConfigError || error instanceof StartupError ? error.message : error);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config';
+import { checkDatabaseUrl } from './connect-errors';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded';
 import { ormOptions } from './mikro-orm.config';
 
@@ -35,14 +36,17 @@ export async function openDatabase(
   }
   let orm: MikroORM;
   try {
-    orm = await MikroORM.init(
-      ormOptions({
+    orm = await MikroORM.init({
+      ...ormOptions({
         clientUrl,
         poolMax: config.databasePoolMax,
         socket: embedded && { host: embedded.host, port: embedded.port },
         log,
       }),
-    );
+      // The first query is checkDatabaseUrl's, which says what is wrong with the URL (MikroORM's own
+      // check on connecting would only wait out the same timeout once more).
+      connect: false,
+    });
   } catch (error) {
     await embedded?.close();
     throw error;
@@ -52,6 +56,7 @@ export async function openDatabase(
     await embedded?.close();
   };
   try {
+    if (config.databaseUrl) await checkDatabaseUrl(orm, config.databaseUrl);
     if (config.migrateOnStart) await migrate(orm, log);
   } catch (error) {
     await close();

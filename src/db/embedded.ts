@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { StartupError } from '../common/startup-error';
 
 export interface EmbeddedDatabase {
   /** Connection settings for the `pg` driver. */
@@ -37,7 +38,7 @@ export async function startEmbeddedDatabase(dataDir: string, { maxConnections, a
   const useSocket = Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH;
   if (useSocket && (await isListening(socketPath))) {
     if (attach) return { host: dataDir, port: SOCKET_PORT, close: async () => undefined };
-    throw new Error(`Another Gatehouse process is using the embedded database in ${dataDir}; stop it or set DATA_DIR.`);
+    throw new StartupError(`Another Gatehouse process is using the embedded database in ${dataDir}: stop it, or set DATA_DIR to another folder.`);
   }
   // A socket file left by a crashed process.
   if (useSocket) await rm(socketPath, { force: true });

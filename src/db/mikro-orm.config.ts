@@ -43,6 +43,12 @@ export function ormOptions({ clientUrl, poolMax, socket, log, debug = false }: O
     // Resolvers get a forked EntityManager per request; using the global one is a bug.
     allowGlobalContext: false,
     forceUtcTimezone: true,
+    // Never create a database that does not exist: a typo in DATABASE_URL would otherwise start an empty
+    // user base (`npx gatehouse migrate --create-database` creates one on purpose). ensureDatabase is
+    // MikroORM's check at start; the migrator checks again on every run and creates the database from
+    // its management database, so none is named.
+    ensureDatabase: false,
+    schemaGenerator: { managementDbName: '' },
     pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
     driverOptions: {
       // Fail fast while the database is unreachable instead of queueing requests for minutes.

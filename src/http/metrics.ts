@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from '../config';
+import { explainListenError } from './port';
 
 /** GET /metrics on the main port, for a scraper that sends "Authorization: Bearer <METRICS_TOKEN>". */
 export function registerMetricsRoute(fastify: FastifyInstance, registry: Registry, token: string): void {
@@ -42,7 +43,9 @@ export async function startMetricsServer(
       () => response.writeHead(500).end(),
     );
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', (error) => reject(explainListenError(error, 'METRICS_PORT', host, port))).listen(port, host, resolve),
+  );
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/metrics`,

@@ -49,7 +49,7 @@ async function buildExplorer(): Promise<void> {
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is nothing Vite needs
   try {
-    await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/build-explorer.ts'], {
+    await promisify(execFile)(process.execPath, ['scripts/build-explorer.js'], {
       cwd: ROOT,
       env,
       timeout: 100_000,
