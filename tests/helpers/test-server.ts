@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createGatehouse, type Gatehouse } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createGatehouseClient } from '../../client';
+import { closeWithFile } from './leftovers';
 import { createTestDatabase } from './test-database';
 
 export interface TestServer {
@@ -45,11 +46,14 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   };
   let config: Config;
   let gatehouse: Gatehouse;
+  let created: Gatehouse | undefined;
   try {
     config = loadConfig(serverEnv);
-    gatehouse = await createGatehouse(config);
+    gatehouse = created = await createGatehouse(config);
     await gatehouse.fastify.listen({ host: '127.0.0.1', port: 0 });
   } catch (error) {
+    // A server that was created but could not listen still holds its pool and listener: close it too.
+    await created?.close();
     await database.drop();
     throw error;
   }
@@ -72,10 +76,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       const text = await response.text();
       return { status: response.status, body: text ? (JSON.parse(text) as GraphQLBody) : {}, headers: response.headers };
     },
-    async close() {
+    close: closeWithFile(async () => {
       await gatehouse.close();
       await database.drop();
-    },
+    }),
   };
 }
 
