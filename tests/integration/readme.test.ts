@@ -131,7 +131,7 @@ async function runCliLines(code: string) {
   }
 }
 
-const CONFIG_SOURCE = readFileSync(join(ROOT, 'src/config.ts'), 'utf8');
+const CONFIG_SOURCE = readFileSync(join(ROOT, 'src/config/index.ts'), 'utf8');
 const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 type Check = ((code: string) => Promise<void>) & { notRun?: string };
