@@ -1,25 +1,22 @@
+import { ACCOUNT_LIMITS, AUTH_OPERATIONS, perIpLimitKey, type AccountLimit, type AuthOperation } from '../limits/operations';
 import type { EnvReader, RateLimit } from './env';
+
+/** One limit per auth operation per client IP (loginPerIp, ...) and the per-account ones: src/limits/operations.ts. */
+export type RateLimitsConfig = { readonly [Name in AuthOperation as `${Name}PerIp`]: RateLimit } & {
+  readonly [Name in AccountLimit]: RateLimit;
+};
 
 export interface LimitsConfig {
   /** Unset: rate limits live in PostgreSQL. */
   readonly redisUrl: string | undefined;
-  readonly rateLimits: {
-    readonly loginPerIp: RateLimit;
-    readonly registerPerIp: RateLimit;
-    readonly refreshPerIp: RateLimit;
-    readonly changePasswordPerIp: RateLimit;
-    /** Failed passwords per account: the slow-down step. */
-    readonly accountFailuresShort: RateLimit;
-    /** Failed passwords per account: the temporary block. */
-    readonly accountFailuresLong: RateLimit;
-  };
+  readonly rateLimits: RateLimitsConfig;
   readonly graphqlLimits: {
     readonly maxDepth: number;
     readonly maxAliases: number;
     readonly maxTokens: number;
     readonly maxDirectives: number;
     readonly maxCost: number;
-    /** login, register, refresh and changePassword fields allowed in one operation. */
+    /** Auth fields (AUTH_OPERATIONS marked authField: login, register, ...) allowed in one operation. */
     readonly authFieldsPerOperation: number;
   };
 }
@@ -29,14 +26,10 @@ export function readLimits(r: EnvReader): LimitsConfig {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) r.problem('REDIS_URL must be a redis:// or rediss:// URL');
   return {
     redisUrl: redisUrl || undefined,
-    rateLimits: {
-      loginPerIp: r.rate('RATE_LIMIT_LOGIN_IP', '30/1m'),
-      registerPerIp: r.rate('RATE_LIMIT_REGISTER_IP', '10/1h'),
-      refreshPerIp: r.rate('RATE_LIMIT_REFRESH_IP', '120/1m'),
-      changePasswordPerIp: r.rate('RATE_LIMIT_PASSWORD_CHANGE_IP', '10/1h'),
-      accountFailuresShort: r.rate('RATE_LIMIT_ACCOUNT_FAILURES', '5/1m'),
-      accountFailuresLong: r.rate('RATE_LIMIT_ACCOUNT_LOCKOUT', '20/1h'),
-    },
+    rateLimits: Object.fromEntries([
+      ...AUTH_OPERATIONS.map(({ name, limitVariable, defaultLimit }) => [perIpLimitKey(name), r.rate(limitVariable, defaultLimit)]),
+      ...ACCOUNT_LIMITS.map(({ name, limitVariable, defaultLimit }) => [name, r.rate(limitVariable, defaultLimit)]),
+    ]) as RateLimitsConfig,
     graphqlLimits: {
       maxDepth: r.int('GRAPHQL_MAX_DEPTH', 10, 2, 100),
       maxAliases: r.int('GRAPHQL_MAX_ALIASES', 15, 0, 1000),
