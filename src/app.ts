@@ -3,7 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { ConfigError, type Config } from './config';
+import { ConfigError, ensureDevelopmentSecret, type Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { AuthCache, heapRoom } from './auth/auth-cache';
 import { AuthStateListener } from './auth/auth-state-listener';
@@ -40,7 +40,9 @@ export interface Gatehouse {
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 /** Wires config -> database -> services -> schema -> HTTP routes. Does not listen; main.ts and tests do. */
-export async function createGatehouse(config: Config): Promise<Gatehouse> {
+export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
+  // main.ts has resolved the secret already; tests and other embedders may hand over a loaded config as is.
+  const config = ensureDevelopmentSecret(loaded);
   // The cache relies on notifications between database connections, which the embedded database lacks.
   const cacheOn = config.authCache.enabled && config.databaseUrl !== undefined;
   const room = cacheOn ? heapRoom(config.authCache.maxEntries, getHeapStatistics().heap_size_limit) : undefined;

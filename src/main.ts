@@ -3,12 +3,13 @@ import pino from 'pino';
 import { createGatehouse } from './app';
 import { runPrimary } from './cluster';
 import { StartupError } from './common/startup-error';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, ensureDevelopmentSecret, loadConfig, type Config } from './config';
 import { assertPortFree, explainListenError } from './http/port';
 
 // Start-up only: config -> free ports -> database -> schema -> HTTP server. Exits 1 on any failure.
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // Outside production without JWT_SECRET: the primary generates the DATA_DIR secret before any worker forks; workers read it.
+  const config = ensureDevelopmentSecret(loadConfig());
   if (cluster.isPrimary) {
     // A port another process holds fails start-up before anything touches the database (migrations).
     // Workers listen through the primary, which checks for them.

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { Config } from '../config';
+import { ensureDevelopmentSecret, type Config } from '../config';
 import { createDatabaseIfMissing } from '../db/create-database';
 import { migrate, openDatabase } from '../db/database';
 import { chooseStore } from '../limits/rate-limit.service';
@@ -13,7 +13,9 @@ import { describeUser, CliFailure, createUser, setDisabled, setRole } from './co
 const CLI_DATABASE = { databasePoolMax: 2, migrateOnStart: false };
 
 /** Runs a command that uses the database; returns the process exit code: 0 done, 1 refused or failed. */
-export async function runDatabaseCommand(command: string, args: string[], config: Config, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+export async function runDatabaseCommand(command: string, args: string[], loaded: Config, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  // The services sign and rotate tokens: outside production without JWT_SECRET they use the server's DATA_DIR secret.
+  const config = ensureDevelopmentSecret(loaded);
   const email = args.find((arg) => !arg.startsWith('--'));
   const log = pino({ level: env.LOG_LEVEL ?? 'warn' });
   // Asked for by name: the server and every other command refuse a database that does not exist.

@@ -1,7 +1,8 @@
 import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { AUTH_OPERATIONS } from '../limits/operations';
 
 /** The fields an attacker would repeat with aliases to guess passwords or tokens in one request. */
-export const AUTH_FIELDS = new Set(['login', 'register', 'refresh', 'changePassword']);
+export const AUTH_FIELDS: ReadonlySet<string> = new Set(AUTH_OPERATIONS.filter((op) => op.authField).map((op) => op.name));
 
 /**
  * Rejects, before anything executes, an operation that holds more than `max` authentication fields

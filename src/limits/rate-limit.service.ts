@@ -12,8 +12,12 @@ import {
 } from 'rate-limiter-flexible';
 import type { Config, RateLimit } from '../config';
 import { rateLimited } from '../errors/errors';
+import { ACCOUNT_LIMITS, AUTH_OPERATIONS, perIpLimitKey, type AccountLimit, type AuthOperation } from './operations';
 
-export type IpAction = 'login' | 'register' | 'refresh' | 'changePassword';
+/** The operations limited per client IP: AUTH_OPERATIONS (operations.ts). */
+export type IpAction = AuthOperation;
+
+const ACCOUNT_STORE = Object.fromEntries(ACCOUNT_LIMITS.map(({ name, store }) => [name, store])) as Record<AccountLimit, string>;
 
 /**
  * Brute-force and credential-stuffing limits, kept in PostgreSQL (or Redis with REDIS_URL) so every
@@ -29,14 +33,11 @@ export class RateLimitService {
   private readonly accountFromIp: RateLimiterAbstract;
 
   constructor(limits: Config['rateLimits'], store: StoreFactory) {
-    this.perIp = {
-      login: store('ip-login', limits.loginPerIp),
-      register: store('ip-register', limits.registerPerIp),
-      refresh: store('ip-refresh', limits.refreshPerIp),
-      changePassword: store('ip-password', limits.changePasswordPerIp),
-    };
-    this.account = store('acct', limits.accountFailuresShort);
-    this.accountFromIp = store('acct-ip', limits.accountFailuresLong);
+    this.perIp = Object.fromEntries(
+      AUTH_OPERATIONS.map(({ name, store: prefix }) => [name, store(prefix, limits[perIpLimitKey(name)])]),
+    ) as Record<IpAction, RateLimiterAbstract>;
+    this.account = store(ACCOUNT_STORE.accountFailuresShort, limits.accountFailuresShort);
+    this.accountFromIp = store(ACCOUNT_STORE.accountFailuresLong, limits.accountFailuresLong);
   }
 
   /** Counts one attempt of `action` from `ip`; throws RATE_LIMITED once over the limit. */

@@ -18,6 +18,12 @@ export const hashRefreshToken = (token: string): string => createHash('sha256').
 export class RotationKey {
   private readonly key: Buffer;
 
+  /**
+   * `secret` is JWT_SECRET, also when JWT_KEYS signs the access tokens: it is always there (required in
+   * production, generated elsewhere), HKDF with this label makes a key no signature ever uses, and every
+   * deployment's rotation key has come from it, so a different root would end, as a theft, each session
+   * whose refresh is retried in the grace window across the change. Config.jwt.secret says more.
+   */
   constructor(secret: string) {
     this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), 'gatehouse refresh-token rotation', 32));
   }

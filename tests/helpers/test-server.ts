@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createGatehouse, type Gatehouse } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
+import { AUTH_OPERATIONS } from '../../src/limits/operations';
 import { createGatehouseClient } from '../../client';
 import { closeWithFile } from './leftovers';
 import { createTestDatabase } from './test-database';
@@ -35,10 +36,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     JWT_SECRET: randomBytes(48).toString('base64'),
     BCRYPT_COST: '4',
     // Tests send everything from 127.0.0.1; limits are exercised in rate-limits.test.ts.
-    RATE_LIMIT_LOGIN_IP: '100000/1m',
-    RATE_LIMIT_REGISTER_IP: '100000/1m',
-    RATE_LIMIT_REFRESH_IP: '100000/1m',
-    RATE_LIMIT_PASSWORD_CHANGE_IP: '100000/1m',
+    ...Object.fromEntries(AUTH_OPERATIONS.map((op) => [op.limitVariable, '100000/1m'])),
     RATE_LIMIT_ACCOUNT_FAILURES: '1000/1m',
     RATE_LIMIT_ACCOUNT_LOCKOUT: '1000/1h',
     ...database.env,

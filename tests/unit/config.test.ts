@@ -1,12 +1,14 @@
-import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseDuration } from '../../src/config';
+import { ConfigError, ensureDevelopmentSecret, loadConfig, parseDuration } from '../../src/config';
 
 const SECRET = 'Zq8vJ2mX4pLr7tYw1nB5cK9dF3gH6sA0';
+/** Start-up's configuration: loaded, then the development secret resolved (main.ts, createGatehouse, the CLI). */
+const startupConfig = (env: Record<string, string>) => ensureDevelopmentSecret(loadConfig(env));
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
-    loadConfig(env);
+    startupConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -95,17 +97,30 @@ describe('loadConfig', () => {
 
   it('generates a secret once outside production, keeps it private in DATA_DIR and reuses it', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gh-config-'));
-    const first = loadConfig({ DATA_DIR: dataDir });
+    const first = startupConfig({ DATA_DIR: dataDir });
     expect(first.jwt.secretSource).toBe('generated');
     expect(Buffer.byteLength(first.jwt.secret)).toBeGreaterThanOrEqual(32);
     const file = join(dataDir, 'jwt-secret');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8').trim()).toBe(first.jwt.secret);
-    const second = loadConfig({ DATA_DIR: dataDir });
+    const second = startupConfig({ DATA_DIR: dataDir });
     expect(second.jwt).toMatchObject({ secret: first.jwt.secret, secretSource: 'file' });
 
     chmodSync(file, 0o644);
     expect(problemsOf({ DATA_DIR: dataDir })).toEqual([expect.stringMatching(/readable by its owner only/)]);
+  });
+
+  it('writes nothing while loading: the development secret is left to start-up', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gh-config-'));
+    const dataDir = join(parent, 'data');
+    const config = loadConfig({ DATA_DIR: dataDir });
+    expect(config.jwt).toMatchObject({ secret: '', secretSource: 'pending', secretFile: join(dataDir, 'jwt-secret') });
+    expect(existsSync(dataDir)).toBe(false);
+    expect(readdirSync(parent)).toEqual([]);
+    // A secret already resolved (JWT_SECRET) is left as it is, and nothing is written either.
+    const fromEnv = loadConfig({ JWT_SECRET: SECRET, DATA_DIR: dataDir });
+    expect(ensureDevelopmentSecret(fromEnv)).toBe(fromEnv);
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
 
