@@ -9,7 +9,6 @@ export const CORE_CODES = defineErrorCodes({
   // Ours for a field's value (with `field`), and graphql-js's for a wrongly typed variable.
   BAD_USER_INPUT: { message: 'Invalid input.', status: 400, passthrough: true, documentError: true },
   EMAIL_TAKEN: { message: 'An account with this email, or one that looks like it, already exists.', status: 200 },
-  LAST_ADMIN: { message: 'At least one enabled ADMIN must remain.', status: 200 },
   RATE_LIMITED: { message: 'Too many attempts. Try again later.', status: 429, refusesRequest: true, retryAfter: true },
   PAYLOAD_TOO_LARGE: { message: 'The request body is too large.', status: 413 },
   NOT_FOUND: { message: 'Not found.', status: 404 },
