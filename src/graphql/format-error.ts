@@ -2,7 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable, loggableError } from '../db/driver-errors';
-import { ERROR_MESSAGES, ErrorCode, PASSTHROUGH_CODES } from '../errors/codes';
+import { ERROR_CODES, ErrorCode, PASSTHROUGH_CODES, type OwnErrorCode } from '../errors/codes';
 import { AppError } from '../errors/errors';
 
 export interface FormatErrorOptions {
@@ -40,8 +40,8 @@ export function createFormatError(log: FastifyBaseLogger, { exposeStack, hideSug
   };
 }
 
-const masked = (formatted: GraphQLFormattedError, code: ErrorCode): GraphQLFormattedError => ({
-  message: ERROR_MESSAGES[code],
+const masked = (formatted: GraphQLFormattedError, code: OwnErrorCode): GraphQLFormattedError => ({
+  message: ERROR_CODES[code].message,
   ...(formatted.locations && { locations: formatted.locations }),
   ...(formatted.path && { path: formatted.path }),
   extensions: { code },

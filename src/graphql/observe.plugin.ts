@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
+import { ErrorCode } from '../errors/codes';
 import type { Metrics } from '../observability/metrics';
 import type { Context } from './context';
 
@@ -54,8 +55,8 @@ function describe(error: GraphQLFormattedError): string {
 function countAuthOutcomes(metrics: Metrics, field: string, errors: readonly GraphQLFormattedError[], data: unknown): void {
   for (const error of errors) {
     const { code, reason } = error.extensions ?? {};
-    if (code === 'RATE_LIMITED') metrics.rateLimited.inc({ field });
-    if (code === 'UNAUTHENTICATED' && typeof reason === 'string' && reason.startsWith('TOKEN_')) metrics.tokenRejections.inc({ reason });
+    if (code === ErrorCode.RATE_LIMITED) metrics.rateLimited.inc({ field });
+    if (code === ErrorCode.UNAUTHENTICATED && typeof reason === 'string' && reason.startsWith('TOKEN_')) metrics.tokenRejections.inc({ reason });
   }
   if (field !== 'login') return;
   const failure = errors[0]?.extensions;
