@@ -1,13 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config';
-import type { AuthCache } from './auth/auth-cache';
+import type { AuthCache } from './identity/auth-cache';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { PasswordPolicy } from './auth/password-policy';
-import { RevocationService } from './auth/revocation.service';
-import { TokenService } from './auth/token.service';
-import { ViewerService } from './auth/viewer.service';
+import { RevocationService } from './tokens/revocation.service';
+import { TokenService } from './tokens/token.service';
+import { ViewerService } from './identity/viewer.service';
 import { AlertService } from './events/alert.service';
 import { SecurityEventService } from './events/security-event.service';
 import { Housekeeping } from './housekeeping';
@@ -16,7 +16,7 @@ import { RateLimitService, type StoreFactory } from './limits/rate-limit.service
 import { RotationKey } from './sessions/refresh-token';
 import { SessionControlService } from './sessions/session-control.service';
 import { SessionService } from './sessions/session.service';
-import { AdminService } from './users/admin.service';
+import { AdminService } from './admin/admin.service';
 import { UserService } from './users/user.service';
 
 /** Process-wide services; per-request state (the EntityManager, the viewer) is passed in by callers. */

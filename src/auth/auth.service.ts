@@ -14,8 +14,8 @@ import { User } from '../users/user.entity';
 import type { AuthPayload } from './auth.payload';
 import type { PasswordHasher } from './password-hasher';
 import { assertPasswordNotOversized, type PasswordPolicy } from './password-policy';
-import type { TokenService } from './token.service';
-import type { Viewer } from './viewer';
+import type { TokenService } from '../tokens/token.service';
+import type { Viewer } from '../identity/viewer';
 
 export interface Credentials {
   email: string;

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
-import type { ViewerUser } from '../auth/viewer';
+import type { ViewerUser } from '../identity/viewer';
 import type { Context } from '../graphql/context';
 import { Role } from './role';
 import { User } from './user.entity';

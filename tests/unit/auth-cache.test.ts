@@ -1,4 +1,4 @@
-import { AuthCache, heapRoom, type UserRow } from '../../src/auth/auth-cache';
+import { AuthCache, heapRoom, type UserRow } from '../../src/identity/auth-cache';
 
 const user = (id: string): UserRow => ({
   id,
