@@ -6,7 +6,8 @@ import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import type { Role } from '../users/role';
 import type { AuthCache, UserRow } from './auth-cache';
-import type { AccessClaims, TokenService } from '../tokens/token.service';
+import type { AccessClaims } from '../tokens/access-claims';
+import type { TokenService } from '../tokens/token.service';
 import type { Viewer, ViewerUser } from './viewer';
 
 // One round trip answers everything an authenticated request must know: the user, whether the token's

@@ -1,7 +1,7 @@
 import type { User } from '../users/user.entity';
 import { unauthenticated } from '../errors/errors';
 import type { Credential } from './bearer';
-import type { AccessClaims } from '../tokens/token.service';
+import type { AccessClaims } from '../tokens/access-claims';
 
 /** The signed-in user of a request and the token that proved it. */
 /** The signed-in user as a request sees it: a read-only snapshot of the row, without its hash or skeleton. */
