@@ -5,6 +5,7 @@ import type { AuthCache } from './identity/auth-cache';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { PasswordPolicy } from './auth/password-policy';
+import { SignInService } from './auth/sign-in.service';
 import { RevocationService } from './tokens/revocation.service';
 import { TokenService } from './tokens/token.service';
 import { ViewerService } from './identity/viewer.service';
@@ -22,6 +23,7 @@ import { UserService } from './users/user.service';
 /** Process-wide services; per-request state (the EntityManager, the viewer) is passed in by callers. */
 export interface Services {
   auth: AuthService;
+  signIn: SignInService;
   viewer: ViewerService;
   sessions: SessionService;
   sessionControl: SessionControlService;
@@ -51,8 +53,10 @@ export function createServices(
   const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log, metrics, { max: config.securityEventQueueMax });
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
   const limits = new RateLimitService(config.rateLimits, limitStore);
+  const signIn = new SignInService(tokens, sessions, events);
   return {
-    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events, limits),
+    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), signIn, sessions, events, limits),
+    signIn,
     viewer: new ViewerService(tokens, events, orm.em.getConnection(), authCache),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),
