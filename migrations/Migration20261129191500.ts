@@ -3,7 +3,7 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * Every change to what an access token's check depends on (a revoked jti, a session, a user) announces
  * itself on the `gatehouse_auth` channel when its transaction commits, whatever wrote it: the server, the
- * CLI, or an operator's SQL. Instances drop their cached state for it (src/auth/auth-state-listener.ts).
+ * CLI, or an operator's SQL. Instances drop their cached state for it (src/identity/auth-state-listener.ts).
  * Payloads: "t:<jti>", "s:<session id>", "u:<user id>", and "*" (forget everything) for a statement that
  * revokes more tokens at once than it is worth naming one by one.
  */

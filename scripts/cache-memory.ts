@@ -1,7 +1,7 @@
 // npm run bench:cache-memory: the heap a full auth cache takes per token, the worst case (every token of a
-// different user), which BYTES_PER_CACHED_TOKEN in src/auth/auth-cache.ts records. Runs in-process, no server.
+// different user), which BYTES_PER_CACHED_TOKEN in src/identity/auth-cache.ts records. Runs in-process, no server.
 import { randomUUID } from 'node:crypto';
-import { AuthCache, BYTES_PER_CACHED_TOKEN } from '../src/auth/auth-cache';
+import { AuthCache, BYTES_PER_CACHED_TOKEN } from '../src/identity/auth-cache';
 
 const TOKENS = 100_000;
 const gc = (globalThis as { gc?: () => void }).gc;

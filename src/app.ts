@@ -5,8 +5,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { ConfigError, ensureDevelopmentSecret, type Config } from './config';
 import { openDatabase, type Database } from './db/database';
-import { AuthCache, heapRoom } from './auth/auth-cache';
-import { AuthStateListener } from './auth/auth-state-listener';
+import { NotificationHub } from './db/notifications';
+import { AuthCache, heapRoom } from './identity/auth-cache';
+import { AuthStateListener } from './identity/auth-state-listener';
 import { createApolloServer } from './graphql/apollo';
 import { authSyncPlugin } from './graphql/auth-sync.plugin';
 import { observePlugin } from './graphql/observe.plugin';
@@ -30,6 +31,8 @@ export interface Gatehouse {
   services: Services;
   /** The in-process auth state cache; undefined on the embedded database or with AUTH_CACHE=false. */
   authCache: AuthCache | undefined;
+  /** The process's LISTEN connection and its subscribers; undefined on the embedded database. */
+  notifications: NotificationHub | undefined;
   /** Where METRICS_PORT serves /metrics, when it is set (and this is not a cluster worker). */
   metricsUrl: string | undefined;
   /** Stops taking requests, lets in-flight ones finish, then closes the database. */
@@ -62,17 +65,20 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     : undefined;
   redis?.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'redis unavailable'));
   const authCache = cacheOn ? new AuthCache(config.authCache.maxEntries) : undefined;
-  const listener = authCache && new AuthStateListener(config.databaseUrl!, authCache, fastify.log);
+  // Only on PostgreSQL (the embedded database does not deliver NOTIFY between connections); it opens its one
+  // LISTEN connection only when something subscribes.
+  const notifications = config.databaseUrl !== undefined ? new NotificationHub(config.databaseUrl) : undefined;
+  if (authCache) notifications!.subscribe(new AuthStateListener(authCache, fastify.log));
   const metrics = new Metrics();
   limitConnections(fastify, config.http.maxConnections, metrics);
   metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);
   if (authCache) metrics.watchAuthCache(authCache);
   let metricsServer: MetricsServer | undefined;
   try {
-    await listener?.start();
+    await notifications?.start();
     const limitStore = chooseStore(redis, database.orm, database.embedded);
     const services = createServices(config, database.orm, fastify.log, limitStore, authCache, metrics);
-    const plugins = [observePlugin(metrics), ...(listener ? [authSyncPlugin(() => listener.sync())] : [])];
+    const plugins = [observePlugin(metrics), ...(notifications?.active ? [authSyncPlugin(() => notifications.sync())] : [])];
     const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config, plugins);
     await apollo.start();
 
@@ -96,6 +102,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
       database,
       services,
       authCache,
+      notifications,
       metricsUrl: metricsServer?.url,
       async close() {
         const graceEnds = Date.now() + config.shutdownGraceSeconds * 1000;
@@ -106,14 +113,14 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
         // period (at least a second), before their alerts are awaited and the database closes.
         await services.events.close(Math.max(graceEnds - Date.now(), 1_000));
         await services.alerts.close();
-        await listener?.stop();
+        await notifications?.stop();
         redis?.disconnect();
         await database.close();
       },
     };
   } catch (error) {
     await metricsServer?.close();
-    await listener?.stop();
+    await notifications?.stop();
     redis?.disconnect();
     await database.close();
     throw error;

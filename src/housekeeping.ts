@@ -1,6 +1,6 @@
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RevocationService } from './auth/revocation.service';
+import type { RevocationService } from './tokens/revocation.service';
 import type { Config } from './config';
 import { deleteInBatches } from './db/batch-delete';
 import { loggableError } from './db/driver-errors';

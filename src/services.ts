@@ -1,13 +1,14 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config';
-import type { AuthCache } from './auth/auth-cache';
+import type { AuthCache } from './identity/auth-cache';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { PasswordPolicy } from './auth/password-policy';
-import { RevocationService } from './auth/revocation.service';
-import { TokenService } from './auth/token.service';
-import { ViewerService } from './auth/viewer.service';
+import { SignInService } from './auth/sign-in.service';
+import { RevocationService } from './tokens/revocation.service';
+import { TokenService } from './tokens/token.service';
+import { ViewerService } from './identity/viewer.service';
 import { AlertService } from './events/alert.service';
 import { SecurityEventService } from './events/security-event.service';
 import { Housekeeping } from './housekeeping';
@@ -16,12 +17,13 @@ import { RateLimitService, type StoreFactory } from './limits/rate-limit.service
 import { RotationKey } from './sessions/refresh-token';
 import { SessionControlService } from './sessions/session-control.service';
 import { SessionService } from './sessions/session.service';
-import { AdminService } from './users/admin.service';
+import { AdminService } from './admin/admin.service';
 import { UserService } from './users/user.service';
 
 /** Process-wide services; per-request state (the EntityManager, the viewer) is passed in by callers. */
 export interface Services {
   auth: AuthService;
+  signIn: SignInService;
   viewer: ViewerService;
   sessions: SessionService;
   sessionControl: SessionControlService;
@@ -51,8 +53,10 @@ export function createServices(
   const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log, metrics, { max: config.securityEventQueueMax });
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
   const limits = new RateLimitService(config.rateLimits, limitStore);
+  const signIn = new SignInService(tokens, sessions, events);
   return {
-    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), tokens, sessions, events, limits),
+    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), signIn, sessions, events, limits),
+    signIn,
     viewer: new ViewerService(tokens, events, orm.em.getConnection(), authCache),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),

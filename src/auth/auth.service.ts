@@ -6,7 +6,7 @@ import { badUserInput, emailTaken, unauthenticated } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import type { RateLimitService } from '../limits/rate-limit.service';
-import { RevokeReason, type SessionGrant, type SessionService } from '../sessions/session.service';
+import { RevokeReason, type SessionService } from '../sessions/session.service';
 import { parseEmail } from '../users/email';
 import { emailSkeleton, mixedScriptProblem } from '../users/lookalike';
 import { Role } from '../users/role';
@@ -14,8 +14,11 @@ import { User } from '../users/user.entity';
 import type { AuthPayload } from './auth.payload';
 import type { PasswordHasher } from './password-hasher';
 import { assertPasswordNotOversized, type PasswordPolicy } from './password-policy';
-import type { TokenService } from './token.service';
-import type { Viewer } from './viewer';
+import type { SignInService } from './sign-in.service';
+import type { Viewer } from '../identity/viewer';
+
+// RFC 8176: proven by a password.
+const PASSWORD = ['pwd'] as const;
 
 export interface Credentials {
   email: string;
@@ -32,7 +35,7 @@ export class AuthService {
   constructor(
     private readonly passwords: PasswordHasher,
     private readonly policy: PasswordPolicy,
-    private readonly tokens: TokenService,
+    private readonly signIn: SignInService,
     private readonly sessions: SessionService,
     private readonly events: SecurityEventService,
     private readonly limits: RateLimitService,
@@ -41,7 +44,7 @@ export class AuthService {
   async register(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
     await this.limits.consumeIp('register', client.ip);
     const user = await this.createAccount(em, input);
-    return this.payload(await this.sessions.start(em, user, client));
+    return this.signIn.complete(em, user, client, { amr: PASSWORD });
   }
 
   /** A new account whose email is free and whose password passes the policy (also the CLI's create-user). */
@@ -100,10 +103,9 @@ export class AuthService {
       if (current.passwordHash !== checkedHash) throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
       if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       if (rehash) current.passwordHash = rehash;
-      return this.sessions.start(tx, current, client);
+      return this.signIn.startSession(tx, current, client, { amr: PASSWORD });
     });
-    await this.events.record({ type: SecurityEventType.LOGIN_SUCCEEDED, userId: user.id, sessionId: grant.session.id, client });
-    return this.payload(grant);
+    return this.signIn.finish(grant, client, SecurityEventType.LOGIN_SUCCEEDED);
   }
 
   /** Rotates a refresh token. A rotated token presented after the grace window ends its session: theft. */
@@ -119,7 +121,7 @@ export class AuthService {
       });
       throw unauthenticated(AuthReason.REFRESH_TOKEN_REUSED);
     }
-    return this.payload(outcome);
+    return this.signIn.finish(outcome, client);
   }
 
   /**
@@ -148,29 +150,16 @@ export class AuthService {
       if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       current.passwordHash = passwordHash;
       await this.sessions.revokeAll(tx, user.id, RevokeReason.PASSWORD_CHANGED);
-      return this.sessions.start(tx, current, client);
+      return this.signIn.startSession(tx, current, client, { amr: PASSWORD });
     });
     if (!grant) return this.wrongCurrentPassword(user.id, client);
     await this.limits.clearAccount(user.email, client.ip);
-    await this.events.record({ type: SecurityEventType.PASSWORD_CHANGED, userId: user.id, sessionId: grant.session.id, client });
-    return this.payload(grant);
+    return this.signIn.finish(grant, client, SecurityEventType.PASSWORD_CHANGED);
   }
 
   /** Recorded after any transaction: the event has its own connection, which must not wait on that one. */
   private async wrongCurrentPassword(userId: string, client: ClientInfo): Promise<never> {
     await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId, client, details: { via: 'changePassword' } });
     throw badUserInput('currentPassword', 'The current password is not correct.');
-  }
-
-  private payload({ session, user, refreshToken }: SessionGrant): AuthPayload {
-    const { token, expiresAt } = this.tokens.issue(user, session.id);
-    return {
-      accessToken: token,
-      tokenType: 'Bearer',
-      expiresAt,
-      refreshToken,
-      refreshTokenExpiresAt: this.sessions.endsAt(session),
-      user,
-    };
   }
 }

@@ -2,7 +2,7 @@ import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { join } from 'node:path';
 import { migrationsList } from '../../migrations';
-import { RevokedToken } from '../auth/revoked-token.entity';
+import { RevokedToken } from '../tokens/revoked-token.entity';
 import { SecurityEvent } from '../events/security-event.entity';
 import { RateLimitEntry } from '../limits/rate-limit-entry.entity';
 import { RefreshToken } from '../sessions/refresh-token.entity';

@@ -1,12 +1,10 @@
-import { Arg, Authorized, Ctx, ID, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import { Connection, type Page } from '../common/pagination';
+import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import type { Page } from '../common/pagination';
 import type { Context } from '../graphql/context';
 import { Role } from '../users/role';
+import { SecurityEventConnection } from './security-event-connection.type';
 import { SecurityEventType } from './security-event-type';
 import { SecurityEvent } from './security-event.entity';
-
-@ObjectType({ description: 'A page of security events, newest first.' })
-export class SecurityEventConnection extends Connection(SecurityEvent) {}
 
 @Resolver()
 export class SecurityEventResolver {

@@ -1,7 +1,7 @@
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseAuthorization } from '../auth/bearer';
-import { ViewerLoader } from '../auth/viewer';
+import { parseAuthorization } from '../identity/bearer';
+import { ViewerLoader } from '../identity/viewer';
 import { clientInfo, type ClientInfo } from '../common/request-meta';
 import type { Config } from '../config';
 import type { Services } from '../services';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { SigningKeys } from '../auth/signing-keys';
+import type { SigningKeys } from '../tokens/signing-keys';
 
 /**
  * GET /.well-known/jwks.json: the public keys that verify access tokens (RFC 7517), so other services

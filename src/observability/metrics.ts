@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuthCache } from '../auth/auth-cache';
+import type { AuthCache } from '../identity/auth-cache';
 
 /** The pool numbers tarn (knex's pool) reports. */
 export interface PoolStats {

@@ -1,10 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthPayload } from '../auth/auth.payload';
 
 export const REFRESH_COOKIE = 'gatehouse_refresh';
 // Scripts never see it (HttpOnly), it never travels over plain HTTP (Secure), no other site can make the
 // browser send it (SameSite=Strict), and it only goes to the GraphQL endpoint (Path).
 const ATTRIBUTES = 'Path=/graphql; HttpOnly; Secure; SameSite=Strict';
+
+/** What a sign-in returns, as far as the cookie is concerned (AuthPayload, and any later sign-in result). */
+export interface RefreshGrant {
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
 
 /**
  * The optional cookie transport for refresh tokens (REFRESH_TOKEN_COOKIE=true), for browser apps: the
@@ -27,7 +32,7 @@ export class RefreshCookie {
   }
 
   /** Moves the refresh token from the payload into the cookie when enabled. */
-  deliver(payload: AuthPayload): AuthPayload {
+  deliver<T extends RefreshGrant>(payload: T): T {
     if (!this.enabled) return payload;
     const maxAge = Math.max(0, Math.floor((payload.refreshTokenExpiresAt.getTime() - Date.now()) / 1000));
     this.reply.header('set-cookie', `${REFRESH_COOKIE}=${payload.refreshToken}; Max-Age=${maxAge}; ${ATTRIBUTES}`);

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RevocationService } from '../auth/revocation.service';
-import type { Viewer } from '../auth/viewer';
+import type { RevocationService } from '../tokens/revocation.service';
+import type { Viewer } from '../identity/viewer';
 import type { ClientInfo } from '../common/request-meta';
 import { isUuid } from '../common/uuid';
 import { notFound } from '../errors/errors';

@@ -48,3 +48,6 @@ export class User {
   @Property({ type: 'timestamptz', nullable: true })
   disabledAt: Date | null = null;
 }
+
+/** A user as code outside a unit of work sees it: a plain read-only copy of the row, without its hash or skeleton. */
+export type UserSnapshot = Omit<User, 'passwordHash' | 'emailSkeleton'>;

@@ -1,14 +1,13 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
-import type { ViewerUser } from '../auth/viewer';
 import type { Context } from '../graphql/context';
 import { Role } from './role';
-import { User } from './user.entity';
+import { User, type UserSnapshot } from './user.entity';
 
 @Resolver(() => User)
 export class UserResolver {
   @Authorized()
   @Query(() => User, { description: 'The signed-in user.' })
-  async me(@Ctx() { viewer }: Context): Promise<ViewerUser> {
+  async me(@Ctx() { viewer }: Context): Promise<UserSnapshot> {
     return (await viewer.require()).user;
   }
 

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { migrationsList } from '../../migrations';
-import { RevokedToken } from '../../src/auth/revoked-token.entity';
+import { RevokedToken } from '../../src/tokens/revoked-token.entity';
 import { runCli } from '../../src/cli';
 import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';

@@ -1,4 +1,5 @@
-import { AuthCache, heapRoom, type UserRow } from '../../src/auth/auth-cache';
+import { AuthCache, heapRoom } from '../../src/identity/auth-cache';
+import type { UserRow } from '../../src/identity/viewer-row';
 
 const user = (id: string): UserRow => ({
   id,

@@ -1,5 +1,5 @@
 import { ConnectionException, UniqueConstraintViolationException } from '@mikro-orm/core';
-import { parseAuthorization } from '../../src/auth/bearer';
+import { parseAuthorization } from '../../src/identity/bearer';
 import pino from 'pino';
 import { PASSWORD_MAX_LENGTH, PasswordPolicy } from '../../src/auth/password-policy';
 import { PasswordHasher } from '../../src/auth/password-hasher';

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ConfigError, loadConfig, type JwtKeyConfig } from '../../src/config';
-import { TokenService } from '../../src/auth/token.service';
-import { VerifiedTokens } from '../../src/auth/verified-tokens';
+import { TokenService } from '../../src/tokens/token.service';
+import { VerifiedTokens } from '../../src/tokens/verified-tokens';
 import { Role } from '../../src/users/role';
 
 const SECRET = 'Zq8vJ2mX4pLr7tYw1nB5cK9dF3gH6sA0';

@@ -1,5 +1,5 @@
 import { setBounded } from '../common/bounded-map';
-import type { AccessClaims } from './token.service';
+import type { AccessClaims } from './access-claims';
 
 interface Entry {
   /** The key that verified the token: the entry is good only while that key is still listed. */

@@ -1,6 +1,6 @@
 import { ObjectType } from 'type-graphql';
 import { Connection } from '../common/pagination';
-import { User } from './user.entity';
+import { User } from '../users/user.entity';
 
 @ObjectType({ description: 'A page of users, newest first.' })
 export class UserConnection extends Connection(User) {}

@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { Page } from '../common/pagination';
 import type { Context } from '../graphql/context';
-import { Role } from './role';
-import { UserConnection } from './user.connection';
-import { User } from './user.entity';
+import { Role } from '../users/role';
+import { UserConnection } from './user-connection.type';
+import { User } from '../users/user.entity';
 
 @Resolver()
 export class AdminResolver {

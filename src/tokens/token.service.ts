@@ -5,19 +5,9 @@ import { isUuid } from '../common/uuid';
 import { AuthReason } from '../errors/codes';
 import { unauthenticated } from '../errors/errors';
 import { Role } from '../users/role';
+import type { AccessClaims } from './access-claims';
 import { loadSigningKeys, type SigningKeys } from './signing-keys';
 import { VerifiedTokens } from './verified-tokens';
-
-/** The claims of a verified access token. `role` is informational: authorization reads the database. */
-export interface AccessClaims {
-  sub: string;
-  /** The session this token belongs to. */
-  sid: string;
-  jti: string;
-  iat: number;
-  exp: number;
-  role: Role;
-}
 
 export interface IssuedToken {
   token: string;

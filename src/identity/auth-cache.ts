@@ -1,14 +1,5 @@
 import { setBounded } from '../common/bounded-map';
-
-/** The user columns a request's viewer is built from, as the database returns them (never the hash). */
-export interface UserRow {
-  id: string;
-  email: string;
-  role: string;
-  created_at: string;
-  updated_at: string;
-  disabled_at: string | null;
-}
+import type { UserRow } from './viewer-row';
 
 /**
  * Heap held by one cached token with its session and user, when each belongs to a different user (the

@@ -1,12 +1,12 @@
-import type { User } from '../users/user.entity';
 import { unauthenticated } from '../errors/errors';
+import type { AccessClaims } from '../tokens/access-claims';
+import type { UserSnapshot } from '../users/user.entity';
 import type { Credential } from './bearer';
-import type { AccessClaims } from './token.service';
+
+/** The signed-in user as a request sees it: a read-only snapshot of the row (viewer-row.ts), without its hash or skeleton. */
+export type ViewerUser = UserSnapshot;
 
 /** The signed-in user of a request and the token that proved it. */
-/** The signed-in user as a request sees it: a read-only snapshot of the row, without its hash or skeleton. */
-export type ViewerUser = Omit<User, 'passwordHash' | 'emailSkeleton'>;
-
 export interface Viewer {
   /** Detached from any EntityManager; code that changes the user loads it first. */
   user: ViewerUser;

@@ -7,9 +7,9 @@ import { badUserInput, lastAdmin, notFound } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import { RevokeReason, type SessionService } from '../sessions/session.service';
-import { EMAIL_MAX_LENGTH } from './email';
-import { Role } from './role';
-import { User } from './user.entity';
+import { EMAIL_MAX_LENGTH } from '../users/email';
+import { Role } from '../users/role';
+import { User } from '../users/user.entity';
 
 /** Who makes a change: an ADMIN's id, or "cli" for the command line. */
 export interface Actor {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { deleteInBatches } from '../db/batch-delete';
-import type { AccessClaims } from './token.service';
+import type { AccessClaims } from './access-claims';
 import { RevokedToken } from './revoked-token.entity';
 
 

@@ -4,21 +4,22 @@ import { AuthReason } from '../errors/codes';
 import { unauthenticated } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
-import type { Role } from '../users/role';
-import type { AuthCache, UserRow } from './auth-cache';
-import type { AccessClaims, TokenService } from './token.service';
-import type { Viewer, ViewerUser } from './viewer';
+import type { AccessClaims } from '../tokens/access-claims';
+import type { TokenService } from '../tokens/token.service';
+import type { AuthCache } from './auth-cache';
+import type { Viewer } from './viewer';
+import { toViewerUser, userColumnsSql, userRowOf, type UserRow } from './viewer-row';
 
 // One round trip answers everything an authenticated request must know: the user, whether the token's
 // jti was revoked, and the state of its session.
 const VIEWER_SQL = `
-select u.id, u.email, u.role, u.created_at, u.updated_at, u.disabled_at,
+select ${userColumnsSql('u')},
        s.id as session_id, s.revoked_at as session_revoked_at, s.expires_at as session_expires_at,
        exists (select 1 from revoked_tokens r where r.jti = ?) as token_revoked
 from users u left join sessions s on s.id = ? and s.user_id = u.id
 where u.id = ?`;
 
-// Timestamps arrive as text: MikroORM configures the driver not to parse them.
+// Timestamps arrive as text, as in UserRow.
 interface ViewerRow extends UserRow {
   session_id: string | null;
   session_revoked_at: string | null;
@@ -64,26 +65,12 @@ export class ViewerService {
     if (row.disabled_at) throw unauthenticated(AuthReason.TOKEN_REVOKED);
     const session = { userId: row.id, expiresAt: Date.parse(row.session_expires_at) };
     if (session.expiresAt <= Date.now()) throw unauthenticated(AuthReason.TOKEN_EXPIRED);
-    const { id, email, role, created_at, updated_at, disabled_at } = row;
-    const user: UserRow = { id, email, role, created_at, updated_at, disabled_at };
+    const user = userRowOf(row);
     this.cache?.store(generation, claims.jti, row.session_id, session, user);
     return viewer(user, claims);
   }
 }
 
-/**
- * The viewer's user is a plain snapshot of the row, not an entity of any EntityManager: building it costs
- * a fraction of mapping one, and the hot path only reads it. The password hash is never read here, so
- * it is not kept in the cache either.
- */
 function viewer(row: UserRow, claims: AccessClaims): Viewer {
-  const user: ViewerUser = {
-    id: row.id,
-    email: row.email,
-    role: row.role as Role,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    disabledAt: row.disabled_at === null ? null : new Date(row.disabled_at),
-  };
-  return { user, claims, sessionId: claims.sid };
+  return { user: toViewerUser(row), claims, sessionId: claims.sid };
 }
