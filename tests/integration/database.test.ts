@@ -6,6 +6,7 @@ import { RevokedToken } from '../../src/auth/revoked-token.entity';
 import { runCli } from '../../src/cli';
 import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';
+import { factories } from '../helpers/factories';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
 
 let server: TestServer;
@@ -14,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const em = () => server.gatehouse.database.orm.em.fork();
+const { em } = factories(() => server);
 
 describe('migrations', () => {
   it('are applied at start-up and match the entities exactly', async () => {
