@@ -1,7 +1,9 @@
 // The benchmark's knobs, read once from the environment (documented at the top of scripts/bench.ts).
 import { availableParallelism } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+// The server's V8 flags, from the one list `npm start` uses (plain JavaScript, so required with its type).
+const { NODE_FLAGS } = require('../node-flags') as { NODE_FLAGS: readonly string[] };
 
 export const ROOT = join(__dirname, '..', '..');
 export const CORES = availableParallelism();
@@ -25,24 +27,11 @@ export const settings = {
   revoked: positiveInt('BENCH_REVOKED', 1_000_000),
   cost: positiveInt('BENCH_BCRYPT_COST', 10),
   mix: parseMix(env.BENCH_MIX ?? 'me:90,refresh:5,login:3,logout:2'),
-  /** NODE_OPTIONS for the server only; by default the V8 flags `npm start` passes (see startFlags). */
-  serverNodeOptions: env.BENCH_SERVER_NODE_OPTIONS ?? startFlags(),
+  /** NODE_OPTIONS for the server only; by default the V8 flags `npm start` passes (scripts/node-flags.js). */
+  serverNodeOptions: env.BENCH_SERVER_NODE_OPTIONS ?? NODE_FLAGS.join(' '),
   // A random port, so that a leftover server from an aborted run does not answer for this one.
   port: 4100 + Math.floor(Math.random() * 800),
 };
-
-/**
- * The flags of `node` in package.json's start script, so the bench measures the server as it is run:
- * `--max-semi-space-size=4` (a 4 MB young-generation semi-space instead of 16 MB) and
- * `--max-old-space-size=512` (which also makes V8 collect the old generation before it grows to several
- * times its live size) keep RSS under load at about half of what the defaults reach, at the same throughput.
- */
-function startFlags(): string {
-  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const flags = /\bnode((?: --[\w-]+(?:=\S+)?)+) /.exec(scripts.start)?.[1];
-  if (!flags) throw new Error(`no node flags found in the start script: ${scripts.start}`);
-  return flags.trim();
-}
 
 function positiveInt(name: string, fallback: number): number {
   const raw = env[name];

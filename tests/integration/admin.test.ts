@@ -1,7 +1,8 @@
 import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';
+import { factories } from '../helpers/factories';
 import { failure } from '../helpers/failure';
-import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
 let server: TestServer;
 let admin: { id: string; email: string; token: string };
@@ -13,12 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const em = () => server.gatehouse.database.orm.em.fork();
-async function signUp(label = 'user') {
-  const email = uniqueEmail(label);
-  const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
-  return { id: register.user.id, email, token: register.accessToken, refreshToken: register.refreshToken };
-}
+const { em, signUp } = factories(() => server);
 const setRoleInDatabase = (id: string, role: Role) => em().nativeUpdate(User, { id }, { role });
 const asAdmin = () => server.sdk(admin.token);
 

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
+import { factories } from '../helpers/factories';
 import { failure } from '../helpers/failure';
-import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 // The in-process auth cache against the real database: it answers tokens it has seen, forgets them the
 // moment the database says so (whoever wrote the change), and stops answering when it cannot hear.
@@ -19,7 +20,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const signUp = async () => (await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } })).register;
+const { signUp } = factories(() => server);
 const hits = () => server.gatehouse.authCache!.stats.hits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

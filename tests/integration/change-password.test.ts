@@ -1,7 +1,8 @@
 import type { GatehouseError } from '../../client';
 import { Session } from '../../src/sessions/session.entity';
+import { factories } from '../helpers/factories';
 import { failure } from '../helpers/failure';
-import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
 // changePassword checks the current password with bcrypt outside its transaction, then re-checks the hash
 // under the row lock. Each test holds the real bcrypt comparison at a gate, so the moment "while the
@@ -13,13 +14,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const em = () => server.gatehouse.database.orm.em.fork();
+const { em, signUp } = factories(() => server);
 const pool = () => server.gatehouse.database.orm.em.getConnection().getKnex().client.pool as { numUsed(): number };
-const signUp = async () => {
-  const email = uniqueEmail('pw');
-  const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
-  return { email, ...register };
-};
 const change = (accessToken: string, newPassword: string) =>
   server.sdk(accessToken).ChangePassword({ input: { currentPassword: PASSWORD, newPassword } });
 const liveSessions = (userId: string) => em().find(Session, { user: userId, revokedAt: null });

@@ -1,5 +1,6 @@
 import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';
+import { signUp } from '../helpers/factories';
 import { captureLog, type CapturedLog } from '../helpers/log-capture';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
 
@@ -13,11 +14,10 @@ let user: { token: string; refreshToken: string };
 beforeAll(async () => {
   server = await startTestServer({ LOG_LEVEL: 'warn' });
   log = captureLog(server);
-  const register = async () => (await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } })).register;
-  const first = await register();
+  const first = await signUp(server);
   await server.gatehouse.database.orm.em.fork().nativeUpdate(User, { id: first.user.id }, { role: Role.ADMIN });
   admin = { token: first.accessToken };
-  const second = await register();
+  const second = await signUp(server);
   user = { token: second.accessToken, refreshToken: second.refreshToken };
 });
 afterAll(() => server?.close());

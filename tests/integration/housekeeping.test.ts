@@ -3,6 +3,7 @@ import { SecurityEvent } from '../../src/events/security-event.entity';
 import { SecurityEventType, Severity } from '../../src/events/security-event-type';
 import { RefreshToken } from '../../src/sessions/refresh-token.entity';
 import { Session } from '../../src/sessions/session.entity';
+import { factories } from '../helpers/factories';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
 
 let server: TestServer;
@@ -11,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const em = () => server.gatehouse.database.orm.em.fork();
+const { em } = factories(() => server);
 const HOUR = 3_600_000;
 
 it('purges sessions only once none of their tokens can still work, with their refresh tokens', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { signUp } from '../helpers/factories';
 import { failure } from '../helpers/failure';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
@@ -38,18 +39,13 @@ onPostgres('three instances on one database', () => {
   });
 
   const others = () => [b, c];
-  async function signUp(server = a) {
-    const email = uniqueEmail();
-    const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
-    return { email, id: register.user.id, token: register.accessToken };
-  }
   /** Two `me` each on B and C: the second one is answered from their caches. */
   async function warm(token: string) {
     for (const server of [...others(), ...others()]) expect((await server.sdk(token).Me()).me).toBeTruthy();
   }
 
   it('logout through A: the token is refused by B and C at once', async () => {
-    const { token } = await signUp();
+    const { token } = await signUp(a);
     await warm(token);
     await a.sdk(token).Logout();
     for (const server of others()) {
@@ -58,7 +54,7 @@ onPostgres('three instances on one database', () => {
   });
 
   it('a session revoked through A: its token is refused by B and C at once', async () => {
-    const { email, token } = await signUp();
+    const { email, token } = await signUp(a);
     const second = (await b.sdk().Login({ input: { email, password: PASSWORD } })).login.accessToken;
     await warm(second);
     const { sessions } = await a.sdk(token).Sessions();
@@ -72,9 +68,9 @@ onPostgres('three instances on one database', () => {
   });
 
   it('a role change through A: B and C authorize by the new role at once', async () => {
-    const admin = await signUp();
+    const admin = await signUp(a);
     await sql.query(`update users set role = 'ADMIN' where id = $1`, [admin.id]);
-    const user = await signUp();
+    const user = await signUp(a);
     await warm(user.token);
     expect(await failure(b.sdk(user.token).Users({}))).toMatchObject({ code: 'FORBIDDEN' });
 
@@ -88,16 +84,16 @@ onPostgres('three instances on one database', () => {
   });
 
   it('a user disabled through A: every session is refused by B and C at once', async () => {
-    const admin = await signUp();
+    const admin = await signUp(a);
     await sql.query(`update users set role = 'ADMIN' where id = $1`, [admin.id]);
-    const user = await signUp();
+    const user = await signUp(a);
     await warm(user.token);
     await a.sdk(admin.token).DisableUser({ id: user.id });
     for (const server of others()) expect(await failure(server.sdk(user.token).Me())).toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('shares rate limits: failed passwords count across the three', async () => {
-    const { email } = await signUp();
+    const { email } = await signUp(a);
     const attempt = (server: ServerProcess) =>
       server
         .sdk()

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { emailSkeleton } from '../../src/users/lookalike';
 import { User } from '../../src/users/user.entity';
+import { factories } from '../helpers/factories';
 import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
 let server: TestServer;
@@ -14,7 +15,7 @@ const REGISTER = 'mutation ($input: RegisterInput!) { register(input: $input) { 
 const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { user { email } } }';
 const register = async (email: string) => (await server.post({ query: REGISTER, variables: { input: { email, password: PASSWORD } } })).body;
 const login = async (email: string) => (await server.post({ query: LOGIN, variables: { input: { email, password: PASSWORD } } })).body;
-const em = () => server.gatehouse.database.orm.em.fork();
+const { em } = factories(() => server);
 /** Digits only, so that the tag is of no script and look-alikes stay single-script. */
 const tag = () => String(randomBytes(4).readUInt32BE());
 

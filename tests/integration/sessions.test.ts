@@ -2,8 +2,9 @@ import bcrypt from 'bcrypt';
 import type { GatehouseError } from '../../client';
 import { RefreshToken } from '../../src/sessions/refresh-token.entity';
 import { Session } from '../../src/sessions/session.entity';
+import { factories } from '../helpers/factories';
 import { failure } from '../helpers/failure';
-import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -11,12 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const em = () => server.gatehouse.database.orm.em.fork();
-const signUp = async (label = 'user') => {
-  const email = uniqueEmail(label);
-  const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
-  return { email, ...register };
-};
+const { em, signUp } = factories(() => server);
 const login = async (email: string) => (await server.sdk().Login({ input: { email, password: PASSWORD } })).login;
 const reason = async (promise: Promise<unknown>) => {
   const error = await failure(promise);

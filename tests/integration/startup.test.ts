@@ -10,28 +10,6 @@ import { runServerProcessToExit, startServerProcess } from '../helpers/server-pr
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
 
-const quiet = { log: () => undefined, error: () => undefined };
-
-describe('MIGRATE_ON_START=false', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ MIGRATE_ON_START: 'false' });
-  });
-  afterAll(() => server?.close());
-
-  it('is alive but not ready until the migrations are applied from the CLI, then ready', async () => {
-    expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
-    const before = await fetch(`${server.baseUrl}/readyz`);
-    expect(before.status).toBe(503);
-    expect(await before.json()).toEqual({ status: 'migrations pending' });
-
-    expect(await runCli(['migrate'], { ...server.env, LOG_LEVEL: 'silent' }, quiet)).toBe(0);
-    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
-    const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
-    expect(register.accessToken).toBeTruthy();
-  });
-});
-
 describe('NODE_ENV=production', () => {
   let server: TestServer;
   beforeAll(async () => {

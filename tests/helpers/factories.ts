@@ -1,0 +1,29 @@
+// The usual setup of a test, written once: a user signed up over the API, an EntityManager on the server's
+// database. A test file binds them to its server once: `const { em, signUp } = factories(() => server);`
+// (a function, because the server is started in beforeAll, after the file's top level has run).
+import { PASSWORD, uniqueEmail, type TestServer } from './test-server';
+
+/** Any server a test talks to through the SDK: the in-process TestServer or a ServerProcess. */
+export interface SdkServer {
+  sdk: TestServer['sdk'];
+}
+
+/**
+ * Registers a new user (a unique email starting with `label`, the shared PASSWORD) and returns the
+ * register payload with its email and two shorthands: `id` (the user's) and `token` (the access token).
+ */
+export async function signUp(server: SdkServer, label = 'user') {
+  const email = uniqueEmail(label);
+  const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
+  return { email, id: register.user.id, token: register.accessToken, ...register };
+}
+
+export type SignedUp = Awaited<ReturnType<typeof signUp>>;
+
+export function factories(server: () => TestServer) {
+  return {
+    /** A fresh EntityManager on the server's database, to arrange or read rows directly. */
+    em: () => server().gatehouse.database.orm.em.fork(),
+    signUp: (label?: string) => signUp(server(), label),
+  };
+}
