@@ -1,9 +1,9 @@
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RevocationService } from './auth/revocation.service';
-import type { Config } from './config';
-import { deleteInBatches } from './db/batch-delete';
-import { loggableError } from './db/driver-errors';
+import type { RevocationService } from '../auth/revocation.service';
+import type { Config } from '../config';
+import { deleteInBatches } from '../db/batch-delete';
+import { loggableError } from '../db/driver-errors';
 
 export interface PurgeResult {
   revocations: number;
