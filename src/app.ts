@@ -63,6 +63,7 @@ export async function createGatehouse(config: Config): Promise<Gatehouse> {
   const authCache = cacheOn ? new AuthCache(config.authCache.maxEntries) : undefined;
   const listener = authCache && new AuthStateListener(config.databaseUrl!, authCache, fastify.log);
   const metrics = new Metrics();
+  metrics.collectProcessMetrics();
   limitConnections(fastify, config.http.maxConnections, metrics);
   metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);
   if (authCache) metrics.watchAuthCache(authCache);
