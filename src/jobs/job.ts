@@ -7,7 +7,7 @@
  * `stop` resolves once a run in progress has finished, so no job writes to a closing database. A job's
  * timers are unref'd: it never keeps the process alive. A run forks its own EntityManager (it belongs to
  * no request). Every instance runs every job, so a run must be safe beside another instance's run
- * (housekeeping's deletes are idempotent; a dispatcher claims its rows with FOR UPDATE SKIP LOCKED).
+ * (housekeeping's deletes are idempotent; a dispatcher is to claim its rows with FOR UPDATE SKIP LOCKED).
  * A one-shot command (the CLI's `purge`) calls the service directly and starts no job.
  */
 export type Job = () => StopJob;
