@@ -37,9 +37,17 @@ export interface GatehouseClientOptions {
   fetch?: typeof globalThis.fetch;
 }
 
+/** Sends one operation and resolves to its data; throws GatehouseError when the server answers with errors. */
+export type Send = <R, V>(document: DocumentNode, variables?: V) => Promise<R>;
+
 /** A typed client: one method per operation in client/operations.graphql. */
-export function createGatehouseClient({ url, getAccessToken, fetch = globalThis.fetch }: GatehouseClientOptions): Sdk {
-  return getSdk(async <R, V>(document: DocumentNode, variables?: V): Promise<R> => {
+export function createGatehouseClient(options: GatehouseClientOptions): Sdk {
+  return getSdk(createSend(options));
+}
+
+/** What the SDK sends each operation through; a wrapper (the session client) builds its SDK over it. */
+export function createSend({ url, getAccessToken, fetch = globalThis.fetch }: GatehouseClientOptions): Send {
+  return async <R, V>(document: DocumentNode, variables?: V): Promise<R> => {
     const token = getAccessToken?.();
     const response = await fetch(url, {
       method: 'POST',
@@ -54,5 +62,5 @@ export function createGatehouseClient({ url, getAccessToken, fetch = globalThis.
     if (body.errors?.length) throw new GatehouseError(body.errors, response.status);
     if (!response.ok || body.data === undefined) throw new GatehouseError([], response.status);
     return body.data;
-  });
+  };
 }

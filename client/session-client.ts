@@ -1,5 +1,8 @@
-import { createGatehouseClient, GatehouseError } from './index';
-import type { Sdk } from './sdk';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { DocumentNode } from 'graphql';
+import { LogoutDocument, RefreshDocument } from './documents';
+import { createSend, GatehouseError } from './index';
+import { getSdk, type Sdk } from './sdk';
 
 export interface TokenPair {
   accessToken: string;
@@ -32,7 +35,8 @@ export function createSessionClient({ url, fetch = globalThis.fetch, tokens = nu
     current = next;
     onTokens?.(next);
   };
-  const plain = createGatehouseClient({ url, fetch, getAccessToken: () => current?.accessToken });
+  const send = createSend({ url, fetch, getAccessToken: () => current?.accessToken });
+  const plain = getSdk(send);
 
   const refreshOnce = (): Promise<void> =>
     (refreshing ??= (async () => {
@@ -49,24 +53,24 @@ export function createSessionClient({ url, fetch = globalThis.fetch, tokens = nu
         refreshing = undefined;
       }));
 
-  const wrap = <A extends unknown[], R>(name: string, call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const attempt = async () => remember(name, args, await call(...args));
-      try {
-        return await attempt();
-      } catch (error) {
-        const expired = error instanceof GatehouseError && error.reason === 'TOKEN_EXPIRED';
-        if (!expired || name === 'Refresh' || !current?.refreshToken) throw error;
-        await refreshOnce().catch(() => {
-          throw error;
-        });
-        return attempt();
-      }
-    };
+  // Operations are told apart by their typed documents, the very objects the SDK sends.
+  const request = async <R, V>(document: DocumentNode, variables?: V): Promise<R> => {
+    const attempt = async () => remember(document, variables, await send<R, V>(document, variables));
+    try {
+      return await attempt();
+    } catch (error) {
+      const expired = error instanceof GatehouseError && error.reason === 'TOKEN_EXPIRED';
+      if (!expired || document === RefreshDocument || !current?.refreshToken) throw error;
+      await refreshOnce().catch(() => {
+        throw error;
+      });
+      return attempt();
+    }
+  };
 
-  const remember = <R>(name: string, args: unknown[], data: R): R => {
+  const remember = <R>(document: DocumentNode, variables: unknown, data: R): R => {
     // Logout of OTHERS keeps this session; CURRENT (the default) and ALL end it.
-    if (name === 'Logout' && (args[0] as { scope?: string } | undefined)?.scope !== 'OTHERS') set(null);
+    if (sentAs(LogoutDocument, document, variables) && variables?.scope !== 'OTHERS') set(null);
     for (const value of Object.values(data as object)) {
       if (value && typeof value === 'object' && 'accessToken' in value && 'refreshToken' in value) {
         set({ accessToken: value.accessToken as string, refreshToken: value.refreshToken as string });
@@ -75,8 +79,11 @@ export function createSessionClient({ url, fetch = globalThis.fetch, tokens = nu
     return data;
   };
 
-  const sdk = Object.fromEntries(
-    Object.entries(plain).map(([name, call]) => [name, wrap(name, call as (...args: unknown[]) => Promise<unknown>)]),
-  ) as Sdk;
+  const sdk = getSdk(request);
   return { sdk, tokens: () => current };
+}
+
+/** Whether `document` is the operation `typed`; the variables sent with it are then that operation's. */
+function sentAs<V>(typed: TypedDocumentNode<unknown, V>, document: DocumentNode, _variables: unknown): _variables is V | undefined {
+  return document === typed;
 }

@@ -20,6 +20,7 @@ import { registerExplorer } from './http/explorer';
 import { registerHealthRoutes } from './http/health';
 import { registerJwksRoute } from './http/jwks';
 import { exposeMetrics, type MetricsServer } from './http/metrics';
+import { startJobs } from './jobs/job';
 import { chooseStore } from './limits/rate-limit.service';
 import { loggingOptions, registerAccessLog } from './observability/logging';
 import { Metrics } from './observability/metrics';
@@ -70,6 +71,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
   const notifications = config.databaseUrl !== undefined ? new NotificationHub(config.databaseUrl) : undefined;
   if (authCache) notifications!.subscribe(new AuthStateListener(authCache, fastify.log));
   const metrics = new Metrics();
+  metrics.collectProcessMetrics();
   limitConnections(fastify, config.http.maxConnections, metrics);
   metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);
   if (authCache) metrics.watchAuthCache(authCache);
@@ -94,7 +96,8 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
       handler: fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services, config) }),
     });
     metricsServer = await exposeMetrics(fastify, metrics.registry, config);
-    const stopPurge = services.housekeeping.schedule(database.orm, config.purgeIntervalSeconds, fastify.log);
+    // Background work (src/jobs/): started once everything is wired, stopped first in close().
+    const stopJobs = startJobs([() => services.housekeeping.schedule(database.orm, config.purgeIntervalSeconds, fastify.log)]);
     const shutdown = gracefulShutdown(fastify, config.shutdownGraceSeconds);
 
     return {
@@ -106,7 +109,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
       metricsUrl: metricsServer?.url,
       async close() {
         const graceEnds = Date.now() + config.shutdownGraceSeconds * 1000;
-        await stopPurge();
+        await stopJobs();
         await shutdown();
         await metricsServer?.close();
         // Events queued while the database was unavailable get one last try, in what is left of the grace

@@ -11,7 +11,7 @@ import { TokenService } from './tokens/token.service';
 import { ViewerService } from './identity/viewer.service';
 import { AlertService } from './events/alert.service';
 import { SecurityEventService } from './events/security-event.service';
-import { Housekeeping } from './housekeeping';
+import { Housekeeping } from './jobs/housekeeping';
 import type { Metrics } from './observability/metrics';
 import { RateLimitService, type StoreFactory } from './limits/rate-limit.service';
 import { RotationKey } from './sessions/refresh-token';

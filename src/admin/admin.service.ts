@@ -25,6 +25,11 @@ export interface UserFilter {
 // Serialises every change that could remove an admin, across instances, for the length of a transaction.
 const ADMINS_LOCK_SQL = "select pg_advisory_xact_lock(hashtext('gatehouse:admins'))";
 
+/** What the admins lock protects: whether a user counts as an enabled ADMIN. */
+type AdminFields = Pick<User, 'role' | 'disabledAt'>;
+const adminFields = ({ role, disabledAt }: User): AdminFields => ({ role, disabledAt });
+const isActiveAdmin = ({ role, disabledAt }: AdminFields) => role === Role.ADMIN && !disabledAt;
+
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 // No stored email holds a control character, and PostgreSQL refuses a NUL in any text: such a search is
@@ -58,13 +63,11 @@ export class AdminService {
   }
 
   async setRole(em: EntityManager, actor: Actor, id: string, role: Role, client: ClientInfo): Promise<User> {
-    const { user, changed, from } = await this.changeAdmins(em, id, (target) => {
-      const previous = target.role;
+    const { user, changed, before } = await this.changeAdmins(em, id, (target) => {
       target.role = role;
-      return previous;
     });
     if (changed) {
-      await this.events.record({ type: SecurityEventType.ROLE_CHANGED, userId: user.id, client, details: { from, to: role, by: actor.id } });
+      await this.events.record({ type: SecurityEventType.ROLE_CHANGED, userId: user.id, client, details: { from: before.role, to: role, by: actor.id } });
     }
     return user;
   }
@@ -72,10 +75,8 @@ export class AdminService {
   /** Disables the account and ends all of its sessions at once (ASVS 7.4.2). */
   async disable(em: EntityManager, actor: Actor, id: string, client: ClientInfo): Promise<User> {
     const { user, changed } = await this.changeAdmins(em, id, async (target, tx) => {
-      const wasDisabled = target.disabledAt;
       target.disabledAt ??= new Date();
       await this.sessions.revokeAll(tx, target.id, RevokeReason.USER_DISABLED);
-      return wasDisabled;
     });
     if (changed) await this.events.record({ type: SecurityEventType.USER_DISABLED, userId: user.id, client, details: { by: actor.id } });
     return user;
@@ -93,25 +94,25 @@ export class AdminService {
 
   /**
    * Applies `change` to the user under the admins lock, then refuses the result if no enabled ADMIN is left.
-   * `change` returns the previous value of what it changed, to tell whether anything did.
+   * Whether anything changed, and what was there `before`, come from a snapshot of the fields the lock
+   * protects taken before `change` runs, so `change` returns nothing.
    */
-  private async changeAdmins<T>(
+  private async changeAdmins(
     em: EntityManager,
     id: string,
-    change: (target: User, tx: EntityManager) => T | Promise<T>,
-  ): Promise<{ user: User; changed: boolean; from: T }> {
+    change: (target: User, tx: EntityManager) => void | Promise<void>,
+  ): Promise<{ user: User; changed: boolean; before: AdminFields }> {
     return em.transactional(async (tx) => {
       await tx.execute(ADMINS_LOCK_SQL);
       const user = await this.find(tx, id, true);
-      const before = { role: user.role, disabledAt: user.disabledAt };
-      const from = await change(user, tx);
-      const wasActiveAdmin = before.role === Role.ADMIN && !before.disabledAt;
-      const isActiveAdmin = user.role === Role.ADMIN && !user.disabledAt;
-      if (wasActiveAdmin && !isActiveAdmin) {
+      const before = adminFields(user);
+      await change(user, tx);
+      const after = adminFields(user);
+      if (isActiveAdmin(before) && !isActiveAdmin(after)) {
         const others = await tx.count(User, { role: Role.ADMIN, disabledAt: null, id: { $ne: user.id } });
         if (others === 0) throw lastAdmin();
       }
-      return { user, changed: before.role !== user.role || before.disabledAt !== user.disabledAt, from };
+      return { user, changed: before.role !== after.role || before.disabledAt !== after.disabledAt, before };
     });
   }
 

@@ -34,6 +34,11 @@ export function signAlert(secret: string, body: string, timestamp: number): stri
  * Alerts administrators of high-severity events: always a structured warning in the log, and, when
  * ALERT_WEBHOOK_URL is set, a signed JSON POST delivered in the background with retries. It never
  * blocks or fails the request that caused it.
+ *
+ * The retries live in this process's memory: a delivery still pending when the process stops (after
+ * close()'s wait) or crashes is lost; the event's row and the log line remain. The transactional outbox
+ * that the email work adds (a row written with the event, delivered by a job in src/jobs/) is what alerts
+ * should then use, so that a delivery survives a restart.
  */
 export class AlertService {
   private readonly pending = new Set<Promise<void>>();

@@ -70,8 +70,11 @@ export class Metrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  constructor() {
-    // Process CPU, memory, GC, and nodejs_eventloop_lag_seconds.
+  /**
+   * Process CPU, memory, GC, and nodejs_eventloop_lag_seconds. Started by the server only: these collectors
+   * set up an event-loop monitor and a GC observer, which a one-shot CLI command has no use for.
+   */
+  collectProcessMetrics(): void {
     collectDefaultMetrics({ register: this.registry });
   }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { RevokedToken } from '../../src/tokens/revoked-token.entity';
 import { SecurityEvent } from '../../src/events/security-event.entity';
 import { SecurityEventType, Severity } from '../../src/events/security-event-type';
+import { Housekeeping } from '../../src/jobs/housekeeping';
 import { RefreshToken } from '../../src/sessions/refresh-token.entity';
 import { Session } from '../../src/sessions/session.entity';
 import { factories } from '../helpers/factories';
@@ -8,7 +10,13 @@ import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../help
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  // Only the tests' own purges run here, so what one deletes is all it finds: a scheduled purge racing it
+  // would delete some of the rows it counts (the schedule is tested below, on a server of its own). So no
+  // schedule to speak of, and the run at start-up is over before the first test.
+  const purge = jest.spyOn(Housekeeping.prototype, 'purge');
+  server = await startTestServer({ PURGE_INTERVAL: '24h' });
+  await purge.mock.results[0]?.value;
+  purge.mockRestore();
 });
 afterAll(() => server?.close());
 
@@ -56,4 +64,45 @@ it('purges security events past the retention period', async () => {
   await server.gatehouse.services.housekeeping.purge(em());
   const left = await em().find(SecurityEvent, { dedupeKey: { $in: [old.dedupeKey, recent.dedupeKey] } });
   expect(left.map((e) => e.dedupeKey)).toEqual([recent.dedupeKey]);
+});
+
+describe('revoked-token purge', () => {
+  const row = (expiresAt: Date) => ({ jti: randomUUID(), userId: randomUUID(), expiresAt, revokedAt: new Date() });
+
+  it('deletes, in batches, only revocations past exp plus the clock tolerance', async () => {
+    const now = new Date();
+    const tolerance = server.config.jwt.clockToleranceSeconds * 1000;
+    const expired = Array.from({ length: 2500 }, () => row(new Date(now.getTime() - tolerance - 60_000)));
+    const withinTolerance = Array.from({ length: 3 }, () => row(new Date(now.getTime() - tolerance / 2)));
+    const live = Array.from({ length: 3 }, () => row(new Date(now.getTime() + 600_000)));
+    await em().insertMany(RevokedToken, [...expired, ...withinTolerance, ...live]);
+
+    const deleted = await server.gatehouse.services.revocations.purgeExpired(em(), 1000, now);
+    expect(deleted).toBeGreaterThanOrEqual(2500);
+    const left = await em().find(RevokedToken, { jti: { $in: [...expired, ...withinTolerance, ...live].map((r) => r.jti) } });
+    expect(left.map((r) => r.jti).sort()).toEqual([...withinTolerance, ...live].map((r) => r.jti).sort());
+  });
+
+  it('runs on its schedule (PURGE_INTERVAL)', async () => {
+    const scheduled = await startTestServer({ PURGE_INTERVAL: '1s' });
+    try {
+      const em = () => scheduled.gatehouse.database.orm.em.fork();
+      const stale = row(new Date(Date.now() - 3_600_000));
+      await em().insert(RevokedToken, stale);
+      for (let i = 0; i < 50 && (await em().count(RevokedToken, { jti: stale.jti })) > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(await em().count(RevokedToken, { jti: stale.jti })).toBe(0);
+    } finally {
+      await scheduled.close();
+    }
+  });
+
+  it('keeps a logged-out token revoked through purges', async () => {
+    const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
+    await server.sdk(register.accessToken).Logout();
+    await server.gatehouse.services.revocations.purgeExpired(em());
+    const { body } = await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${register.accessToken}` });
+    expect(body.errors?.[0].extensions?.reason).toBe('TOKEN_REVOKED');
+  });
 });

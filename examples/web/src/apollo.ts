@@ -1,8 +1,14 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { SetContextLink } from '@apollo/client/link/context';
 import { ErrorLink } from '@apollo/client/link/error';
+import { getOperationAST } from 'graphql';
 import { from, switchMap } from 'rxjs';
 import { isTokenExpired } from './errors';
+import { RefreshDocument } from './operations';
+
+// The refresh mutation's name, read from its typed document: Apollo hands the links a transformed copy of
+// the document (__typename added), so the document itself cannot be compared.
+const REFRESH = getOperationAST(RefreshDocument)?.name?.value;
 
 /** Where the links get the access token from; implemented by Session. */
 export interface AccessTokens {
@@ -31,7 +37,7 @@ export function createApolloClient(graphqlUrl: string, tokens: AccessTokens): Ap
   const retryOnExpiry = new ErrorLink(({ error, operation, forward }) => {
     const { sentToken, retried } = operation.getContext() as AuthContext;
     // Refresh itself never retries (its failure means the session is over), and nothing retries twice.
-    if (!isTokenExpired(error) || retried || operation.operationName === 'Refresh') return;
+    if (!isTokenExpired(error) || retried || operation.operationName === REFRESH) return;
     // A request that was in flight while another one refreshed needs no refresh of its own: the
     // refresh token works once, so every exchange beyond the first would only cost a round trip.
     const fresh = tokens.current() !== sentToken ? Promise.resolve() : tokens.refresh();

@@ -1,9 +1,10 @@
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RevocationService } from './tokens/revocation.service';
-import type { Config } from './config';
-import { deleteInBatches } from './db/batch-delete';
-import { loggableError } from './db/driver-errors';
+import type { RevocationService } from '../tokens/revocation.service';
+import type { Config } from '../config';
+import { deleteInBatches } from '../db/batch-delete';
+import { loggableError } from '../db/driver-errors';
+import { repeat, type StopJob } from './job';
 
 export interface PurgeResult {
   revocations: number;
@@ -38,25 +39,14 @@ export class Housekeeping {
     };
   }
 
-  /** Purges now and then every `intervalSeconds`. Returns a function that stops the schedule. */
-  schedule(orm: MikroORM, intervalSeconds: number, log: FastifyBaseLogger): () => Promise<void> {
-    let running: Promise<void> | undefined;
-    const run = () => {
-      running ??= this.purge(orm.em.fork())
+  /** Purges now and then every `intervalSeconds` (a job: see job.ts). Returns a function that stops the schedule. */
+  schedule(orm: MikroORM, intervalSeconds: number, log: FastifyBaseLogger): StopJob {
+    return repeat(intervalSeconds, () =>
+      this.purge(orm.em.fork())
         .then((deleted) => {
           if (Object.values(deleted).some((count) => count > 0)) log.info({ deleted }, 'housekeeping purge');
         })
-        .catch((error: unknown) => log.warn({ err: loggableError(error) }, 'housekeeping purge failed; will retry'))
-        .finally(() => {
-          running = undefined;
-        });
-    };
-    const timer = setInterval(run, intervalSeconds * 1000);
-    timer.unref();
-    run();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
+        .catch((error: unknown) => log.warn({ err: loggableError(error) }, 'housekeeping purge failed; will retry')),
+    );
   }
 }
