@@ -8,7 +8,7 @@
 // Plain JavaScript: it runs before anything is compiled.
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -46,6 +46,24 @@ function isStale(current) {
   return readFileSync(STAMP, 'utf8').trim() !== current;
 }
 
+/**
+ * Deletes compiled files this build did not write: a source that was removed or renamed leaves its old
+ * output behind, which can shadow its replacement (dist/src/config.js would win over the
+ * dist/src/config/index.js of a config.ts that became a folder). The explorer bundle is not tsc's.
+ */
+function removeStale(emitted) {
+  const visit = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (/\.(js|js\.map|d\.ts)$/.test(entry.name) && !emitted.has(path)) rmSync(path);
+    }
+  };
+  for (const entry of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist'), { withFileTypes: true }) : []) {
+    if (entry.isDirectory() && entry.name !== 'explorer') visit(join(root, 'dist', entry.name));
+  }
+}
+
 /** Compiles; tsc's output goes to stderr so a CLI command's own output stays clean. Exits on failure. */
 function build(current) {
   let tsc;
@@ -55,8 +73,18 @@ function build(current) {
     console.error('dist/ is missing or older than the sources, and TypeScript (a dev dependency) is not installed: run `npm ci`, or `npm run build` where it is.');
     process.exit(1);
   }
-  const { status } = spawnSync(process.execPath, [tsc, '-p', BUILD_CONFIG], { cwd: root, stdio: ['ignore', 2, 2] });
+  const { status, stdout } = spawnSync(process.execPath, [tsc, '-p', BUILD_CONFIG, '--listEmittedFiles'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 2],
+    encoding: 'utf8',
+  });
+  const emitted = new Set();
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('TSFILE: ')) emitted.add(line.slice('TSFILE: '.length).trim());
+    else if (line.trim()) console.error(line);
+  }
   if (status !== 0) process.exit(status ?? 1);
+  removeStale(emitted);
   mkdirSync(join(root, 'dist'), { recursive: true });
   // The fingerprint taken before compiling: an edit made meanwhile makes the next run compile again.
   writeFileSync(STAMP, `${current}\n`);

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { Role } from '../../src/users/role';
@@ -27,6 +28,18 @@ function gatehouse(args: string[], env: Record<string, string> = {}): Promise<{ 
     );
   });
 }
+
+describe('the build', () => {
+  it('deletes compiled files whose source is gone, which could shadow their replacement', () => {
+    // What src/config.ts left in dist/ when it became src/config/: require('../config') found the old file.
+    const stale = join(root, 'dist/src/removed-module.js');
+    mkdirSync(join(root, 'dist/src'), { recursive: true });
+    writeFileSync(stale, 'module.exports = {};\n');
+    execFileSync(process.execPath, [join(root, 'scripts/build.js')], { cwd: root, stdio: 'ignore', env: { ...process.env, NODE_ENV: 'production' } });
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(join(root, 'dist/src/main.js'))).toBe(true);
+  }, 180_000);
+});
 
 describe('show-config', () => {
   it("prints the server's configuration, not the CLI's own connection settings", async () => {
