@@ -7,10 +7,20 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
-/** 'src/auth' for src/auth/x.ts, 'src/app.ts' for src/app.ts, undefined outside src/. */
+/**
+ * 'src/auth' for src/auth/x.ts, 'src/app.ts' for src/app.ts, undefined outside src/. Two kinds of file
+ * live beside their feature but belong to another layer:
+ * - a resolver (`*.resolver.ts`) is a unit of its own: the GraphQL layer on top of its folder's services,
+ *   it needs the request context, which gathers every capability's service; the rest of its folder may not;
+ * - a codes file (`*.codes.ts`) is part of the one error table (src/errors/codes.ts composes them) and
+ *   imports only src/errors/define.ts.
+ */
 function unitOf(root, file) {
   const parts = relative(join(root, 'src'), file).split(sep);
-  return parts[0] === '..' || parts[0] === '' ? undefined : `src/${parts[0]}`;
+  if (parts[0] === '..' || parts[0] === '') return undefined;
+  if (file.endsWith('.resolver.ts')) return `src/${parts.join('/')}`;
+  if (file.endsWith('.codes.ts')) return 'src/errors';
+  return `src/${parts[0]}`;
 }
 
 function resolveImport(from, specifier) {

@@ -1,7 +1,7 @@
 // Writes schema.graphql from the code; with --check, fails when the committed file differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildGraphQLSchema, printSchemaFile } from '../src/graphql/schema';
+import { buildGraphQLSchema, printSchemaFile } from '../src/schema';
 
 const file = join(__dirname, '..', 'schema.graphql');
 

@@ -1,5 +1,8 @@
 import 'reflect-metadata';
+import type { CliIo } from './cli/io';
 import { maskedConfig } from './cli/show-config';
+
+export type { CliIo };
 import { StartupError } from './common/startup-error';
 import { ConfigError, loadConfig } from './config';
 
@@ -22,13 +25,6 @@ works while the server is running). Example:
 
 const WITH_EMAIL = new Set(['create-user', 'promote', 'demote', 'disable', 'enable']);
 const COMMANDS = new Set([...WITH_EMAIL, 'migrate', 'purge', 'show-config']);
-
-export interface CliIo {
-  log(line: string): void;
-  error(line: string): void;
-  /** Standard input, whole (the password for create-user). */
-  readInput?(): Promise<string>;
-}
 
 /** Runs one command; returns the process exit code: 0 done, 1 refused or failed, 2 usage. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = consoleIo): Promise<number> {

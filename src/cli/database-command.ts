@@ -1,12 +1,12 @@
 import pino from 'pino';
 import { ensureDevelopmentSecret, type Config } from '../config';
 import { createDatabaseIfMissing } from '../db/create-database';
-import { migrate, openDatabase } from '../db/database';
+import { migrate, openDatabase } from '../database';
 import { chooseStore } from '../limits/rate-limit.service';
 import { Metrics } from '../observability/metrics';
 import { createServices } from '../services';
 import { Role } from '../users/role';
-import type { CliIo } from '../cli';
+import type { CliIo } from './io';
 import { describeUser, CliFailure, createUser, setDisabled, setRole } from './commands';
 
 // The CLI's own database connection: a small pool, and it never migrates unless asked to (`migrate`).

@@ -1,7 +1,7 @@
-import { ACCOUNT_LIMITS, AUTH_OPERATIONS, perIpLimitKey, type AccountLimit, type AuthOperation } from '../limits/operations';
+import { ACCOUNT_LIMITS, AUTH_OPERATIONS, perIpLimitKey, type AccountLimit, type AuthOperation } from './operations';
 import type { EnvReader, RateLimit } from './env';
 
-/** One limit per auth operation per client IP (loginPerIp, ...) and the per-account ones: src/limits/operations.ts. */
+/** One limit per auth operation per client IP (loginPerIp, ...) and the per-account ones: src/config/operations.ts. */
 export type RateLimitsConfig = { readonly [Name in AuthOperation as `${Name}PerIp`]: RateLimit } & {
   readonly [Name in AccountLimit]: RateLimit;
 };

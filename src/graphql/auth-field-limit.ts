@@ -1,5 +1,5 @@
 import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
-import { AUTH_OPERATIONS } from '../limits/operations';
+import { AUTH_OPERATIONS } from '../config/operations';
 
 /** The fields an attacker would repeat with aliases to guess passwords or tokens in one request. */
 export const AUTH_FIELDS: ReadonlySet<string> = new Set(AUTH_OPERATIONS.filter((op) => op.authField).map((op) => op.name));

@@ -2,18 +2,11 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from '../errors/codes';
 import type { Metrics } from '../observability/metrics';
+import type { GraphQLTrace } from '../observability/trace';
+
+export type { GraphQLTrace };
 import type { Context } from './context';
 
-/** What the access log line says about a GraphQL request; filled in by observePlugin. */
-export interface GraphQLTrace {
-  /** The client's operationName, as sent (for logs only: clients choose it). */
-  operationName?: string;
-  /** The first root field, e.g. "login": from the schema, so safe as a metric label. */
-  field?: string;
-  type?: string;
-  /** "ok", or the first error's code and reason, e.g. "UNAUTHENTICATED:TOKEN_REVOKED". */
-  outcome?: string;
-}
 
 const MAX_LOGGED_NAME = 100;
 

@@ -12,7 +12,7 @@ import {
 } from 'rate-limiter-flexible';
 import type { Config, RateLimit } from '../config';
 import { rateLimited } from '../errors/errors';
-import { ACCOUNT_LIMITS, AUTH_OPERATIONS, perIpLimitKey, type AccountLimit, type AuthOperation } from './operations';
+import { ACCOUNT_LIMITS, AUTH_OPERATIONS, perIpLimitKey, type AccountLimit, type AuthOperation } from '../config/operations';
 
 /** The operations limited per client IP: AUTH_OPERATIONS (operations.ts). */
 export type IpAction = AuthOperation;

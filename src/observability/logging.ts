@@ -3,7 +3,7 @@ import { LogController, type FastifyInstance, type FastifyServerOptions } from '
 import pino from 'pino';
 import type { Config } from '../config';
 import { serializeError } from '../db/driver-errors';
-import type { GraphQLTrace } from '../graphql/observe.plugin';
+import type { GraphQLTrace } from './trace';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuthCache } from '../identity/auth-cache';
 
 /** The pool numbers tarn (knex's pool) reports. */
 export interface PoolStats {
@@ -13,6 +12,13 @@ export interface PoolStats {
  * several in a process). Labels take only values from closed sets: schema field names, the error code
  * and reason tables, security event types; never anything a client chooses.
  */
+/** What the metrics read of the auth cache (identity/auth-cache.ts) when scraped. */
+export interface WatchedAuthCache {
+  readonly stats: { readonly hits: number; readonly misses: number };
+  readonly trusted: boolean;
+  readonly size: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
 
@@ -116,7 +122,7 @@ export class Metrics {
     });
   }
 
-  watchAuthCache(cache: AuthCache): void {
+  watchAuthCache(cache: WatchedAuthCache): void {
     const registry = this.registry;
     new Counter({
       name: 'gatehouse_auth_cache_lookups_total',

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createGatehouse, type Gatehouse } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import { AUTH_OPERATIONS } from '../../src/limits/operations';
+import { AUTH_OPERATIONS } from '../../src/config/operations';
 import { createGatehouseClient } from '../../client';
 import { closeWithFile } from './leftovers';
 import { createTestDatabase } from './test-database';

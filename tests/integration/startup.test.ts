@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { runCli } from '../../src/cli';
-import { ormOptions } from '../../src/db/mikro-orm.config';
+import { ormOptions } from '../../src/orm-options';
 import { runServerProcessToExit, startServerProcess } from '../helpers/server-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';

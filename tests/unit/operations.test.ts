@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, parseDuration } from '../../src/config';
 import { AUTH_FIELDS } from '../../src/graphql/auth-field-limit';
-import { RATE_LIMIT_SETTINGS, perIpLimitKey } from '../../src/limits/operations';
+import { RATE_LIMIT_SETTINGS, perIpLimitKey } from '../../src/config/operations';
 
-// src/limits/operations.ts is the one list of auth operations; README's Security table is written by hand,
+// src/config/operations.ts is the one list of auth operations; README's Security table is written by hand,
 // so this checks it against the list: a new operation's limit cannot go undocumented.
 
 const README_ROWS = readFileSync(join(__dirname, '../../README.md'), 'utf8')

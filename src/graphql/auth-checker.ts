@@ -1,6 +1,6 @@
 import type { AuthChecker } from 'type-graphql';
 import { forbidden } from '../errors/errors';
-import type { Context } from '../graphql/context';
+import type { Context } from './context';
 
 /**
  * Guards every @Authorized() field. It throws our own errors rather than returning false, so clients see

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { authChecker } from '../identity/auth-checker';
-import { AuthResolver } from '../auth/auth.resolver';
-import { SecurityEventResolver } from '../events/security-event.resolver';
-import { SessionResolver } from '../sessions/session.resolver';
-import { AdminResolver } from '../admin/admin.resolver';
-import { UserResolver } from '../users/user.resolver';
+import { authChecker } from './graphql/auth-checker';
+import { AuthResolver } from './auth/auth.resolver';
+import { SecurityEventResolver } from './events/security-event.resolver';
+import { SessionResolver } from './sessions/session.resolver';
+import { AdminResolver } from './admin/admin.resolver';
+import { UserResolver } from './users/user.resolver';
 
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({

@@ -1,14 +1,14 @@
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { join } from 'node:path';
-import { migrationsList } from '../../migrations';
-import { RevokedToken } from '../tokens/revoked-token.entity';
-import { SecurityEvent } from '../events/security-event.entity';
-import { RateLimitEntry } from '../limits/rate-limit-entry.entity';
-import { RefreshToken } from '../sessions/refresh-token.entity';
-import { Session } from '../sessions/session.entity';
-import { User } from '../users/user.entity';
-import { safeText } from './driver-errors';
+import { migrationsList } from '../migrations';
+import { RevokedToken } from './tokens/revoked-token.entity';
+import { SecurityEvent } from './events/security-event.entity';
+import { RateLimitEntry } from './limits/rate-limit-entry.entity';
+import { RefreshToken } from './sessions/refresh-token.entity';
+import { Session } from './sessions/session.entity';
+import { User } from './users/user.entity';
+import { safeText } from './db/driver-errors';
 
 export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent, RateLimitEntry];
 
@@ -59,8 +59,8 @@ export function ormOptions({ clientUrl, poolMax, socket, log, debug = false }: O
     migrations: {
       tableName: 'mikro_orm_migrations',
       silent: true,
-      path: join(__dirname, '../../migrations'),
-      pathTs: join(__dirname, '../../migrations'),
+      path: join(__dirname, '../migrations'),
+      pathTs: join(__dirname, '../migrations'),
       migrationsList,
       transactional: true,
       allOrNothing: true,

@@ -1,9 +1,9 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../config';
-import { checkDatabaseUrl } from './connect-errors';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded';
-import { ormOptions } from './mikro-orm.config';
+import type { Config } from './config';
+import { checkDatabaseUrl } from './db/connect-errors';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
+import { ormOptions } from './orm-options';
 
 export interface Database {
   orm: MikroORM;
