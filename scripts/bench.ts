@@ -67,7 +67,14 @@ async function main(): Promise<void> {
       samples.push(...(await runPhase(server, round, [meLoad(W.me2, settings.connections, seeded.accessTokens)])));
     }
 
-    report({ date: new Date(), postgres, threadPool: { oneWorker: threadPoolSize(1), twoWorkers: threadPoolSize(2) }, samples, bcrypt, allCores: CORES });
+    report({
+      date: new Date(),
+      postgres,
+      threadPool: { oneWorker: threadPoolSize(1), twoWorkers: threadPoolSize(2) },
+      samples,
+      bcrypt,
+      allCores: CORES,
+    });
   } finally {
     if (server) await stopServer(server);
     for (const name of [dbName, `${dbName}_none`, `${dbName}_revoked`]) await query(adminUrl, `drop database if exists "${name}" with (force)`);
@@ -129,9 +136,7 @@ async function revokedRowsPhase(adminUrl: string, dbName: string): Promise<Sampl
   const servers = [await startServer(noneUrl, 1, settings.port + 1), await startServer(revokedUrl, 1, settings.port + 2)];
   try {
     await insertRevoked(revokedUrl);
-    const [none, revoked] = await Promise.all(
-      servers.map(async (server) => ({ server, tokens: (await seedUsers(server.baseUrl)).accessTokens })),
-    );
+    const [none, revoked] = await Promise.all(servers.map(async (server) => ({ server, tokens: (await seedUsers(server.baseUrl)).accessTokens })));
     for (let cycle = 0; cycle < WARM_UP_CYCLES; cycle++) {
       for (const { server, tokens } of [none, revoked]) {
         await runPhase(server, 0, [ceilingLoad('warm-up ceiling', settings.connections)], WARM_UP_SECONDS);

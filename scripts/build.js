@@ -70,7 +70,9 @@ function build(current) {
   try {
     tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
   } catch {
-    console.error('dist/ is missing or older than the sources, and TypeScript (a dev dependency) is not installed: run `npm ci`, or `npm run build` where it is.');
+    console.error(
+      'dist/ is missing or older than the sources, and TypeScript (a dev dependency) is not installed: run `npm ci`, or `npm run build` where it is.',
+    );
     process.exit(1);
   }
   const { status, stdout } = spawnSync(process.execPath, [tsc, '-p', BUILD_CONFIG, '--listEmittedFiles'], {

@@ -14,15 +14,23 @@ const before = process.memoryUsage().heapUsed;
 for (let i = 0; i < TOKENS; i++) {
   const userId = randomUUID();
   const now = new Date().toISOString();
-  cache.store(cache.generation, randomUUID(), randomUUID(), { userId, expiresAt: Date.now() + 3_600_000 }, {
-    id: userId,
-    email: `someone-${i}@example.com`,
-    role: 'USER',
-    created_at: now,
-    updated_at: now,
-    disabled_at: null,
-  });
+  cache.store(
+    cache.generation,
+    randomUUID(),
+    randomUUID(),
+    { userId, expiresAt: Date.now() + 3_600_000 },
+    {
+      id: userId,
+      email: `someone-${i}@example.com`,
+      role: 'USER',
+      created_at: now,
+      updated_at: now,
+      disabled_at: null,
+    },
+  );
 }
 gc();
 const perToken = (process.memoryUsage().heapUsed - before) / TOKENS;
-console.log(`${cache.size} entries for ${TOKENS} tokens: ${Math.round(perToken)} bytes of heap per token (BYTES_PER_CACHED_TOKEN = ${BYTES_PER_CACHED_TOKEN})`);
+console.log(
+  `${cache.size} entries for ${TOKENS} tokens: ${Math.round(perToken)} bytes of heap per token (BYTES_PER_CACHED_TOKEN = ${BYTES_PER_CACHED_TOKEN})`,
+);

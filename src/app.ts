@@ -61,9 +61,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
   if (room) fastify.log.warn(room.message);
   const database = await openDatabase(config, fastify.log);
   // While Redis is down or slow, limits fall back to memory at once instead of hanging requests.
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
-    : undefined;
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
   redis?.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'redis unavailable'));
   const authCache = cacheOn ? new AuthCache(config.authCache.maxEntries) : undefined;
   // Only on PostgreSQL (the embedded database does not deliver NOTIFY between connections); it opens its one

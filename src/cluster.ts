@@ -12,10 +12,7 @@ const RESTART_DELAY_MS = 1_000;
  * A worker that fails before it listens (bad config, database unreachable) stops the whole group: a crash
  * loop would only hide the error.
  */
-export async function runPrimary(
-  config: Pick<Config, 'workers' | 'threadPoolSize' | 'host' | 'metrics'>,
-  log: FastifyBaseLogger,
-): Promise<void> {
+export async function runPrimary(config: Pick<Config, 'workers' | 'threadPoolSize' | 'host' | 'metrics'>, log: FastifyBaseLogger): Promise<void> {
   const { workers } = config;
   // The workers read the same environment; the pool size is fixed here, before any thread starts.
   const env = { UV_THREADPOOL_SIZE: String(config.threadPoolSize) };

@@ -49,14 +49,16 @@ export async function runPhase(server: Server, round: number, loads: Load[], dur
   const url = `${server.baseUrl}/graphql`;
   const results = await Promise.all(
     loads.map((load) =>
-      load.paced ? runPaced(url, { ...load.paced, duration, connections: load.connections }) : autocannon({
-        url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        connections: load.connections,
-        duration,
-        ...load.options,
-      }),
+      load.paced
+        ? runPaced(url, { ...load.paced, duration, connections: load.connections })
+        : autocannon({
+            url,
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            connections: load.connections,
+            duration,
+            ...load.options,
+          }),
     ),
   );
   const lagMs = await loopLagMaxMs(server);
@@ -67,7 +69,12 @@ export async function runPhase(server: Server, round: number, loads: Load[], dur
   const allSent = results.reduce((sum, result) => sum + result.requests.sent, 0);
   return loads.map((load, i) => {
     const result = results[i];
-    const errorDetail = { connection: result.errors - result.timeouts, timeouts: result.timeouts, non2xx: result.non2xx, graphql: load.failures.count };
+    const errorDetail = {
+      connection: result.errors - result.timeouts,
+      timeouts: result.timeouts,
+      non2xx: result.non2xx,
+      graphql: load.failures.count,
+    };
     const sample: Sample = {
       workload: load.name,
       round,
@@ -107,7 +114,10 @@ function watchResources(server: Server) {
   const poll = () => {
     const rss = server.pids().map(rssMb);
     maxRssMb = Math.max(maxRssMb, ...rss);
-    maxTotalRssMb = Math.max(maxTotalRssMb, rss.reduce((sum, mb) => sum + mb, 0));
+    maxTotalRssMb = Math.max(
+      maxTotalRssMb,
+      rss.reduce((sum, mb) => sum + mb, 0),
+    );
   };
   poll();
   const timer = setInterval(poll, RSS_POLL_MS);

@@ -64,10 +64,13 @@ export async function runPaced(
         res.on('aborted', () => settle('error'));
       });
       // From when it was due, so that a wait for a free socket counts too.
-      const timer = setTimeout(() => {
-        settle('timeout');
-        req.destroy();
-      }, Math.max(0, due + TIMEOUT_MS - performance.now()));
+      const timer = setTimeout(
+        () => {
+          settle('timeout');
+          req.destroy();
+        },
+        Math.max(0, due + TIMEOUT_MS - performance.now()),
+      );
       req.on('error', () => settle('error'));
       req.on('close', () => settle('error'));
       req.end(body);

@@ -136,7 +136,10 @@ function ratiosOf(rows: Record<string, Row>, facts: RunFacts): Ratio[] {
       name: 'ceiling, 2 workers / 1 worker',
       measured: rows[W.ceiling2].requestsPerSecond / rows[W.ceiling].requestsPerSecond,
     },
-    { name: `context: login / raw bcrypt.compare on all ${threads(facts.allCores)} (${rawAll.toFixed(1)}/s)`, measured: rows[W.login].requestsPerSecond / rawAll },
+    {
+      name: `context: login / raw bcrypt.compare on all ${threads(facts.allCores)} (${rawAll.toFixed(1)}/s)`,
+      measured: rows[W.login].requestsPerSecond / rawAll,
+    },
   ];
 }
 
@@ -161,7 +164,10 @@ function tables(rows: Row[], ratios: Ratio[]): string[] {
     '',
     '| ratio | measured | each round | target (issue 5) | |',
     '|---|---:|---|---:|---|',
-    ...ratios.map((r) => `| ${r.name} | ${n(r.measured, r.digits ?? 2)} | ${r.perRound ? r.perRound.map((x) => `r${x.round} ${n(x.ratio, 2)}`).join(', ') : ''} | ${r.target ? `${r.target.op} ${r.target.value}` : '—'} | ${met(r)} |`),
+    ...ratios.map(
+      (r) =>
+        `| ${r.name} | ${n(r.measured, r.digits ?? 2)} | ${r.perRound ? r.perRound.map((x) => `r${x.round} ${n(x.ratio, 2)}`).join(', ') : ''} | ${r.target ? `${r.target.op} ${r.target.value}` : '—'} | ${met(r)} |`,
+    ),
   ];
 }
 
@@ -182,14 +188,20 @@ function chart(title: string, axis: string, rows: Row[], value: (r: Row) => numb
 }
 
 function mixLine(mix: Mix, observed?: Record<string, number>): string {
-  const shares = Object.entries(mix).map(([op, share]) => `${share}% ${op}`).join(', ');
+  const shares = Object.entries(mix)
+    .map(([op, share]) => `${share}% ${op}`)
+    .join(', ');
   const total = Object.values(observed ?? {}).reduce((sum, k) => sum + k, 0) || 1;
-  const seen = Object.entries(observed ?? {}).map(([op, k]) => `${op} ${k} (${((100 * k) / total).toFixed(1)}%)`).join(', ');
+  const seen = Object.entries(observed ?? {})
+    .map(([op, k]) => `${op} ${k} (${((100 * k) / total).toFixed(1)}%)`)
+    .join(', ');
   return `mixed: each request is drawn as ${shares}; a connection whose session logged out logs in next, on top of those shares. Sent: ${seen}.`;
 }
 
 function warnings(rows: Row[]): string[] {
-  return rows.filter((r) => r.errors > 0).map((r) => `WARNING: ${r.workload} had ${r.errors} errors (see errorDetail in docs/benchmarks.json): its numbers time failures, not work.`);
+  return rows
+    .filter((r) => r.errors > 0)
+    .map((r) => `WARNING: ${r.workload} had ${r.errors} errors (see errorDetail in docs/benchmarks.json): its numbers time failures, not work.`);
 }
 
 function versions(): string {
@@ -225,7 +237,16 @@ export function report(facts: RunFacts): void {
   const date = facts.date.toISOString();
   // Not the database URL: it may hold a password.
   const { adminDatabaseUrl: _url, port: _port, ...shown } = settings;
-  const json = { date, machine, versions: versions(), settings: { ...shown, threadPool: facts.threadPool }, summary: rows, ratios, samples: facts.samples, bcrypt: facts.bcrypt };
+  const json = {
+    date,
+    machine,
+    versions: versions(),
+    settings: { ...shown, threadPool: facts.threadPool },
+    summary: rows,
+    ratios,
+    samples: facts.samples,
+    bcrypt: facts.bcrypt,
+  };
   writeFileSync(join(docs, 'benchmarks.json'), `${JSON.stringify(json, null, 2)}\n`);
   const markdown = [
     '# Benchmarks',

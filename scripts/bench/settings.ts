@@ -46,7 +46,8 @@ function parseMix(raw: string): Mix {
   const mix: Mix = { me: 0, refresh: 0, login: 0, logout: 0 };
   for (const part of raw.split(',')) {
     const [op, share] = part.split(':').map((s) => s.trim());
-    if (!Object.hasOwn(mix, op) || !/^\d+$/.test(share ?? '')) throw new Error(`BENCH_MIX: "${part}" is not op:percent with op one of ${Object.keys(mix).join(', ')}`);
+    if (!Object.hasOwn(mix, op) || !/^\d+$/.test(share ?? ''))
+      throw new Error(`BENCH_MIX: "${part}" is not op:percent with op one of ${Object.keys(mix).join(', ')}`);
     mix[op as MixedOp] = Number(share);
   }
   const total = Object.values(mix).reduce((sum, share) => sum + share, 0);

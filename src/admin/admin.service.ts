@@ -67,7 +67,12 @@ export class AdminService {
       target.role = role;
     });
     if (changed) {
-      await this.events.record({ type: SecurityEventType.ROLE_CHANGED, userId: user.id, client, details: { from: before.role, to: role, by: actor.id } });
+      await this.events.record({
+        type: SecurityEventType.ROLE_CHANGED,
+        userId: user.id,
+        client,
+        details: { from: before.role, to: role, by: actor.id },
+      });
     }
     return user;
   }

@@ -9,8 +9,7 @@ const SCHEME = 'bcrypt-sha256';
  * bcrypt reads at most 72 bytes, and a 256-character password can be 1 KB of UTF-8. Hashing it first
  * with SHA-256 makes every byte count; base64 keeps NUL bytes (which end a bcrypt input) out.
  */
-const prehash = (password: string): string =>
-  createHash('sha256').update(normalizePassword(password), 'utf8').digest('base64');
+const prehash = (password: string): string => createHash('sha256').update(normalizePassword(password), 'utf8').digest('base64');
 
 /** The only place passwords are hashed and compared. bcrypt runs on libuv's thread pool. */
 export class PasswordHasher {

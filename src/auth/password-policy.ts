@@ -23,8 +23,7 @@ const codePoints = (text: string): number => {
 
 // The ~49,000 most common passwords of zxcvbn-ts's dictionary, lower-cased; built on first use.
 let common: Set<string> | undefined;
-const commonPasswords = (): Set<string> =>
-  (common ??= new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase())));
+const commonPasswords = (): Set<string> => (common ??= new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase())));
 
 /** Rejects a password that can never be valid because it is too long, before any hashing. */
 export function assertPasswordNotOversized(password: string, field = 'password'): void {

@@ -46,7 +46,12 @@ export class SignInService {
   }
 
   /** A sign-in with no transaction of its own: opens the session, records `event`, issues the pair. */
-  async complete(em: EntityManager, user: User, client: ClientInfo, options: SignInOptions & { event?: SecurityEventType } = {}): Promise<AuthPayload> {
+  async complete(
+    em: EntityManager,
+    user: User,
+    client: ClientInfo,
+    options: SignInOptions & { event?: SecurityEventType } = {},
+  ): Promise<AuthPayload> {
     return this.finish(await this.startSession(em, user, client, options), client, options.event);
   }
 

@@ -63,7 +63,8 @@ export async function runDatabaseCommand(command: string, args: string[], loaded
 }
 
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new CliFailure('Pipe the password on standard input, e.g. printf \'%s\' "$PASSWORD" | npx gatehouse create-user ...');
+  if (process.stdin.isTTY)
+    throw new CliFailure('Pipe the password on standard input, e.g. printf \'%s\' "$PASSWORD" | npx gatehouse create-user ...');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

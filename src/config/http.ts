@@ -60,10 +60,13 @@ function readTrustProxy(raw: string, problems: string[]): HttpConfig['trustProxy
     return Number(raw);
   }
   if (['true', 'yes', '*'].includes(raw.toLowerCase())) {
-    problems.push('TRUST_PROXY=true would let any client pick its own IP; give a hop count or the proxies\' addresses/CIDRs');
+    problems.push("TRUST_PROXY=true would let any client pick its own IP; give a hop count or the proxies' addresses/CIDRs");
     return false;
   }
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
     const [address, prefix] = entry.split('/');
@@ -81,7 +84,10 @@ function readTrustProxy(raw: string, problems: string[]): HttpConfig['trustProxy
 
 /** Exact origins, "scheme://host[:port]": a browser sends nothing else, and "*" cannot carry cookies. */
 function readCorsOrigins(raw: string, problems: string[]): string[] {
-  const origins = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const origins = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     let parsed: URL | undefined;
     try {

@@ -22,7 +22,8 @@ export { threadPoolSize } from './processes';
 export type { NodeEnv } from './runtime';
 
 export interface Config
-  extends RuntimeConfig,
+  extends
+    RuntimeConfig,
     HttpConfig,
     ObservabilityConfig,
     ProcessesConfig,

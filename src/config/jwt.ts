@@ -71,11 +71,7 @@ export function readJwt(r: EnvReader, production: boolean, dataDir: string): Jwt
  * JWT_SECRET is required in production. Elsewhere a missing secret is kept in DATA_DIR so tokens survive
  * restarts; it is read or generated at start-up by ensureDevelopmentSecret, never while loading.
  */
-function readJwtSecret(
-  r: EnvReader,
-  production: boolean,
-  dataDir: string,
-): Pick<JwtConfig['jwt'], 'secret' | 'secretSource' | 'secretFile'> {
+function readJwtSecret(r: EnvReader, production: boolean, dataDir: string): Pick<JwtConfig['jwt'], 'secret' | 'secretSource' | 'secretFile'> {
   const fromEnv = r.env.JWT_SECRET;
   if (fromEnv !== undefined && fromEnv !== '') {
     checkSecretStrength(fromEnv, 'JWT_SECRET', r.problems);

@@ -36,7 +36,9 @@ export function explainConnectError(error: unknown, databaseUrl: string): unknow
       );
     case '28P01':
     case '28000':
-      return new StartupError(`PostgreSQL at ${where} refused the login of user "${user}" (${message}): set DATABASE_URL to a user and password it accepts.`);
+      return new StartupError(
+        `PostgreSQL at ${where} refused the login of user "${user}" (${message}): set DATABASE_URL to a user and password it accepts.`,
+      );
     case 'ECONNREFUSED':
       return new StartupError(`Cannot connect to PostgreSQL at ${where} (connection refused): start it, or set DATABASE_URL to where it runs.`);
     case 'ENOTFOUND':
@@ -48,7 +50,9 @@ export function explainConnectError(error: unknown, databaseUrl: string): unknow
       return new StartupError(`Cannot connect to PostgreSQL at ${where} (${code}): check the network, or set DATABASE_URL to where it runs.`);
   }
   if (name === 'KnexTimeoutError' || /connection timeout|timeout expired/i.test(message)) {
-    return new StartupError(`No answer from PostgreSQL at ${where} in time: check that it runs and is reachable, or set DATABASE_URL to where it runs.`);
+    return new StartupError(
+      `No answer from PostgreSQL at ${where} in time: check that it runs and is reachable, or set DATABASE_URL to where it runs.`,
+    );
   }
   return error;
 }

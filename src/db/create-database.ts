@@ -31,7 +31,9 @@ export async function createDatabaseIfMissing(databaseUrl: string): Promise<stri
     // Another process created it meanwhile.
     if (code === DUPLICATE_DATABASE) return undefined;
     if (code === INSUFFICIENT_PRIVILEGE) {
-      throw new StartupError(`User "${user}" may not create databases on ${host}:${port}: create "${database}" as a user who may (createdb), or set DATABASE_URL.`);
+      throw new StartupError(
+        `User "${user}" may not create databases on ${host}:${port}: create "${database}" as a user who may (createdb), or set DATABASE_URL.`,
+      );
     }
     throw error;
   } finally {

@@ -28,7 +28,7 @@ type Link = Record<string, unknown>;
 /** The error, then what it wraps: `cause`, or the value graphql-js wrapped as NonErrorThrown (`thrownValue`). */
 function chain(error: unknown): Link[] {
   const links: Link[] = [];
-  for (let current = error; current && typeof current === 'object' && links.length < MAX_DEPTH; ) {
+  for (let current = error; current && typeof current === 'object' && links.length < MAX_DEPTH;) {
     links.push(current as Link);
     const { cause, thrownValue } = current as Link;
     current = cause ?? thrownValue;

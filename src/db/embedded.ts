@@ -45,9 +45,7 @@ export async function startEmbeddedDatabase(dataDir: string, { maxConnections, a
 
   const db = await PGlite.create({ dataDir: join(dataDir, 'pglite') });
   // One PGlite runs one query at a time; the socket server queues the rest and keeps transactions apart.
-  const server = new PGLiteSocketServer(
-    useSocket ? { db, path: socketPath, maxConnections } : { db, host: '127.0.0.1', port: 0, maxConnections },
-  );
+  const server = new PGLiteSocketServer(useSocket ? { db, path: socketPath, maxConnections } : { db, host: '127.0.0.1', port: 0, maxConnections });
   try {
     await server.start();
   } catch (error) {

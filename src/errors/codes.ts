@@ -29,7 +29,11 @@ export type OwnErrorCode = { [K in ErrorCode]: (typeof ERROR_CODES)[K] extends {
 export type RefreshTokenReason = { [K in AuthReason]: (typeof REASONS)[K] extends { refreshTokenMessage: string } ? K : never }[AuthReason];
 
 const codesWhere = (has: (spec: ErrorCodeSpec) => boolean | undefined): ReadonlySet<string> =>
-  new Set(Object.values<ErrorCodeSpec & { code: string }>(ERROR_CODES).filter((spec) => has(spec)).map((spec) => spec.code));
+  new Set(
+    Object.values<ErrorCodeSpec & { code: string }>(ERROR_CODES)
+      .filter((spec) => has(spec))
+      .map((spec) => spec.code),
+  );
 
 /** Codes raised by GraphQL itself or Apollo Server that reach clients as they are. */
 export const PASSTHROUGH_CODES = codesWhere((spec) => spec.passthrough);

@@ -44,12 +44,16 @@ export type ErrorCodeTable = { readonly [code: string]: ErrorCodeSpec & { readon
 export type ReasonTable = { readonly [reason: string]: ReasonSpec & { readonly reason: string } };
 
 /** Declares error codes: each entry gets its own name as `code`, e.g. `{ code: 'NOT_FOUND', message, status: 404 }`. */
-export function defineErrorCodes<const T extends Record<string, ErrorCodeSpec>>(specs: T): { readonly [K in keyof T & string]: T[K] & { readonly code: K } } {
+export function defineErrorCodes<const T extends Record<string, ErrorCodeSpec>>(
+  specs: T,
+): { readonly [K in keyof T & string]: T[K] & { readonly code: K } } {
   return freezeEntries(specs, 'code') as never;
 }
 
 /** Declares `extensions.reason` values: each entry gets its own name as `reason`. */
-export function defineReasons<const T extends Record<string, ReasonSpec>>(specs: T): { readonly [K in keyof T & string]: T[K] & { readonly reason: K } } {
+export function defineReasons<const T extends Record<string, ReasonSpec>>(
+  specs: T,
+): { readonly [K in keyof T & string]: T[K] & { readonly reason: K } } {
   return freezeEntries(specs, 'reason') as never;
 }
 

@@ -13,8 +13,7 @@ export class AppError extends GraphQLError {
   }
 }
 
-export const unauthenticated = (reason: AuthReason): AppError =>
-  new AppError(ErrorCode.UNAUTHENTICATED, REASONS[reason].message, { reason });
+export const unauthenticated = (reason: AuthReason): AppError => new AppError(ErrorCode.UNAUTHENTICATED, REASONS[reason].message, { reason });
 
 /** UNAUTHENTICATED for a refresh token: the same reason, a message that names the refresh token. */
 export const refreshTokenRefused = (reason: RefreshTokenReason): AppError =>
@@ -22,8 +21,7 @@ export const refreshTokenRefused = (reason: RefreshTokenReason): AppError =>
 
 export const forbidden = (): AppError => new AppError(ErrorCode.FORBIDDEN);
 
-export const badUserInput = (field: string, message: string): AppError =>
-  new AppError(ErrorCode.BAD_USER_INPUT, message, { field });
+export const badUserInput = (field: string, message: string): AppError => new AppError(ErrorCode.BAD_USER_INPUT, message, { field });
 
 export const emailTaken = (): AppError => new AppError(ErrorCode.EMAIL_TAKEN, undefined, { field: 'email' });
 

@@ -124,9 +124,7 @@ export class SecurityEventService {
     };
     const details = JSON.stringify(row.details);
     // The same event repeated: same type, user, session, client and details within one window.
-    const dedupeKey = createHash('sha256')
-      .update([row.type, row.userId, row.sessionId, row.ip, details, window].join('|'))
-      .digest('base64url');
+    const dedupeKey = createHash('sha256').update([row.type, row.userId, row.sessionId, row.ip, details, window].join('|')).digest('base64url');
     return { row, details, at, dedupeKey };
   }
 
@@ -136,7 +134,17 @@ export class SecurityEventService {
       .fork()
       .getConnection()
       .execute<{ inserted: boolean }[]>(UPSERT_SQL, [
-        row.id, row.type, row.severity, row.userId, row.sessionId, row.ip, row.userAgent, details, at, at, dedupeKey,
+        row.id,
+        row.type,
+        row.severity,
+        row.userId,
+        row.sessionId,
+        row.ip,
+        row.userAgent,
+        details,
+        at,
+        at,
+        dedupeKey,
       ]);
     // Alert once per dedupe window, not once per repeat: an attacker cannot flood the webhook either.
     if (result?.inserted && row.severity === Severity.HIGH) this.alerts.notify({ ...row, createdAt: at.toISOString() });

@@ -72,9 +72,7 @@ export function createApolloServer(
       fastifyApolloDrainPlugin(fastify),
       // Outside production GET /graphql in a browser is Apollo Sandbox, loaded from Apollo's CDN (so it needs
       // the internet), with its telemetry off; /explorer is the offline alternative (src/http/explorer.ts).
-      config.production
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } }),
+      config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } }),
     ],
   });
 }

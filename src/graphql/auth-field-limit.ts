@@ -42,9 +42,7 @@ export function authFieldLimitRule(max: number): ValidationRule {
     return {
       OperationDefinition(operation) {
         if (count(operation.selectionSet, new Set()) > max) {
-          context.reportError(
-            new GraphQLError(`An operation may contain at most ${max} of ${[...AUTH_FIELDS].join(', ')}.`, { nodes: [operation] }),
-          );
+          context.reportError(new GraphQLError(`An operation may contain at most ${max} of ${[...AUTH_FIELDS].join(', ')}.`, { nodes: [operation] }));
         }
       },
     };

@@ -7,7 +7,6 @@ import type { GraphQLTrace } from '../observability/trace';
 export type { GraphQLTrace };
 import type { Context } from './context';
 
-
 const MAX_LOGGED_NAME = 100;
 
 /** Counts and times every GraphQL operation, and records its outcome for the access log. */

@@ -56,14 +56,16 @@ export function registerExplorer(fastify: FastifyInstance, folder = EXPLORER_BUI
       if (!(await fileIn(root, 'index.html'))) return reply.status(503).type('text/plain; charset=utf-8').send(NOT_BUILT);
       return reply.callNotFound();
     }
-    return reply
-      .header('content-type', CONTENT_TYPES[extname(file.path)] ?? 'application/octet-stream')
-      .header('content-length', file.size)
-      .header('content-security-policy', CSP)
-      .header('x-content-type-options', 'nosniff')
-      // Vite names every asset by its content hash; the page itself names the current ones.
-      .header('cache-control', file.path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable')
-      .send(createReadStream(file.path));
+    return (
+      reply
+        .header('content-type', CONTENT_TYPES[extname(file.path)] ?? 'application/octet-stream')
+        .header('content-length', file.size)
+        .header('content-security-policy', CSP)
+        .header('x-content-type-options', 'nosniff')
+        // Vite names every asset by its content hash; the page itself names the current ones.
+        .header('cache-control', file.path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable')
+        .send(createReadStream(file.path))
+    );
   });
 }
 

@@ -28,9 +28,7 @@ export class ViewerLoader {
   ) {}
 
   require(): Promise<Viewer> {
-    this.viewer ??= 'token' in this.credential
-      ? this.resolve(this.credential.token)
-      : Promise.reject(unauthenticated(this.credential.reason));
+    this.viewer ??= 'token' in this.credential ? this.resolve(this.credential.token) : Promise.reject(unauthenticated(this.credential.reason));
     return this.viewer;
   }
 }

@@ -33,9 +33,10 @@ export class RateLimitService {
   private readonly accountFromIp: RateLimiterAbstract;
 
   constructor(limits: Config['rateLimits'], store: StoreFactory) {
-    this.perIp = Object.fromEntries(
-      AUTH_OPERATIONS.map(({ name, store: prefix }) => [name, store(prefix, limits[perIpLimitKey(name)])]),
-    ) as Record<IpAction, RateLimiterAbstract>;
+    this.perIp = Object.fromEntries(AUTH_OPERATIONS.map(({ name, store: prefix }) => [name, store(prefix, limits[perIpLimitKey(name)])])) as Record<
+      IpAction,
+      RateLimiterAbstract
+    >;
     this.account = store(ACCOUNT_STORE.accountFailuresShort, limits.accountFailuresShort);
     this.accountFromIp = store(ACCOUNT_STORE.accountFailuresLong, limits.accountFailuresLong);
   }
@@ -85,7 +86,10 @@ export function ipKey(ip: string | null): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 // Emails are not kept in the store, and every key fits its 255 characters.

@@ -48,11 +48,7 @@ export class Metrics {
     ['reason'],
   );
 
-  readonly rateLimited = this.counter(
-    'gatehouse_rate_limited_total',
-    'Operations refused by a rate limit, by root field.',
-    ['field'],
-  );
+  readonly rateLimited = this.counter('gatehouse_rate_limited_total', 'Operations refused by a rate limit, by root field.', ['field']);
 
   readonly securityEvents = this.counter(
     'gatehouse_security_events_total',

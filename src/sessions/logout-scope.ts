@@ -11,7 +11,7 @@ registerEnumType(LogoutScope, {
   description: 'Which sessions logout ends.',
   valuesConfig: {
     CURRENT: { description: 'The session of the token that made the request.' },
-    OTHERS: { description: "Every other session of this user (other devices); this one continues." },
+    OTHERS: { description: 'Every other session of this user (other devices); this one continues.' },
     ALL: { description: 'Every session of this user, this one included.' },
   },
 });

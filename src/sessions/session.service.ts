@@ -60,7 +60,11 @@ export class SessionService {
   async rotate(em: EntityManager, presented: string): Promise<RotationOutcome> {
     if (!isRefreshTokenFormat(presented)) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
     return em.transactional(async (tx) => {
-      const token = await tx.findOne(RefreshToken, { tokenHash: hashRefreshToken(presented) }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const token = await tx.findOne(
+        RefreshToken,
+        { tokenHash: hashRefreshToken(presented) },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
       if (!token) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
       // Every refresh of a session, and every revocation, takes its turn on the session row.
       const session = await tx.findOneOrFail(Session, token.session.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });

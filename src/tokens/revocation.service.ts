@@ -3,7 +3,6 @@ import { deleteInBatches } from '../db/batch-delete';
 import type { AccessClaims } from './access-claims';
 import { RevokedToken } from './revoked-token.entity';
 
-
 /** The revoked-token list: written by logout, purged on a schedule (read by ViewerService's one query). */
 export class RevocationService {
   constructor(private readonly clockToleranceSeconds: number) {}

@@ -83,7 +83,6 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 
 let counter = 0;
 /** A unique email per call, so tests sharing a server never collide. */
-export const uniqueEmail = (label = 'user'): string =>
-  `${label}-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}@example.com`;
+export const uniqueEmail = (label = 'user'): string => `${label}-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}@example.com`;
 
 export const PASSWORD = 'correct horse battery staple';

@@ -23,7 +23,7 @@ export async function startWebhookReceiver(respond: (attempt: number, res: Serve
     received,
     /** Waits (bounded) until `count` requests have arrived. */
     async waitFor(count: number, timeoutMs = 15_000): Promise<ReceivedRequest[]> {
-      for (const start = Date.now(); received.length < count && Date.now() - start < timeoutMs; ) {
+      for (const start = Date.now(); received.length < count && Date.now() - start < timeoutMs;) {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       return received;

@@ -100,9 +100,7 @@ describe('disableUser and enableUser', () => {
     expect((await failure(server.sdk().Refresh({ refreshToken: user.refreshToken }))).reason).toBe('USER_DISABLED');
     expect((await failure(server.sdk().Login({ input: { email: user.email, password: PASSWORD } }))).reason).toBe('USER_DISABLED');
     // A wrong password still gets the generic answer: "disabled" is only said to someone who knows the password.
-    expect((await failure(server.sdk().Login({ input: { email: user.email, password: 'wrong password!' } }))).reason).toBe(
-      'INVALID_CREDENTIALS',
-    );
+    expect((await failure(server.sdk().Login({ input: { email: user.email, password: 'wrong password!' } }))).reason).toBe('INVALID_CREDENTIALS');
 
     expect((await asAdmin().EnableUser({ id: user.id })).enableUser.disabledAt).toBeNull();
     const { login } = await server.sdk().Login({ input: { email: user.email, password: PASSWORD } });

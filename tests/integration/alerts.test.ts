@@ -56,7 +56,10 @@ describe('alert webhook', () => {
     for (let i = 0; i < 5; i++) expect((await failure(server.sdk(register.accessToken).Me())).reason).toBe('TOKEN_REVOKED');
     const received = await receiver.waitFor(before + 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const alerts = received.slice(before).map((r) => JSON.parse(r.body)).filter((a) => a.userId === register.user.id);
+    const alerts = received
+      .slice(before)
+      .map((r) => JSON.parse(r.body))
+      .filter((a) => a.userId === register.user.id);
     expect(alerts.map((a) => a.type)).toEqual(['REVOKED_TOKEN_REUSE']);
   });
 });

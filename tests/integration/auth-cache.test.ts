@@ -28,7 +28,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function refusedWithin(token: string, boundMs: number) {
   const started = Date.now();
   for (;;) {
-    const outcome = await server.sdk(token).Me().then(() => undefined, (error: unknown) => error);
+    const outcome = await server
+      .sdk(token)
+      .Me()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     if (outcome) return { error: outcome as { code: string; reason?: string }, ms: Date.now() - started };
     if (Date.now() - started > boundMs) throw new Error(`still accepted after ${boundMs} ms`);
     await sleep(10);
@@ -58,7 +64,10 @@ onPostgres('refuses a token as soon as logout answers, on the same instance', as
 });
 
 onPostgres.each([
-  ['revoked in SQL', (jti: string, _sid: string, uid: string) => `insert into revoked_tokens values ('${jti}', '${uid}', now() + interval '1 hour', now())`],
+  [
+    'revoked in SQL',
+    (jti: string, _sid: string, uid: string) => `insert into revoked_tokens values ('${jti}', '${uid}', now() + interval '1 hour', now())`,
+  ],
   ['its session ended in SQL', (_: string, sid: string) => `update sessions set revoked_at = now() where id = '${sid}'`],
   ['its user disabled in SQL', (_: string, __: string, uid: string) => `update users set disabled_at = now() where id = '${uid}'`],
 ])('refuses a cached token %s by an operator, within the 2 s bound', async (_label, statement) => {

@@ -12,7 +12,6 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-
 describe('register, login, me, logout through the typed SDK', () => {
   it('registers a user, signs them in and answers me', async () => {
     const email = uniqueEmail();
@@ -53,9 +52,7 @@ describe('register, login, me, logout through the typed SDK', () => {
   it('gives exactly one account and 49 EMAIL_TAKEN to 50 parallel registers of one email', async () => {
     const email = uniqueEmail('race');
     const results = await Promise.allSettled(
-      Array.from({ length: 50 }, (_, i) =>
-        server.sdk().Register({ input: { email: i % 2 ? email : email.toUpperCase(), password: PASSWORD } }),
-      ),
+      Array.from({ length: 50 }, (_, i) => server.sdk().Register({ input: { email: i % 2 ? email : email.toUpperCase(), password: PASSWORD } })),
     );
     const succeeded = results.filter((r) => r.status === 'fulfilled');
     const rejected = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as GatehouseError] : []));

@@ -121,9 +121,9 @@ describe('the CLI, beside the running server', () => {
     const email = uniqueEmail('cli-disabled');
     const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
     expect((await cli(['disable', email])).output).toMatch(/: USER, disabled\.$/);
-    expect((await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${register.accessToken}` })).body.errors?.[0].extensions?.code).toBe(
-      'UNAUTHENTICATED',
-    );
+    expect(
+      (await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${register.accessToken}` })).body.errors?.[0].extensions?.code,
+    ).toBe('UNAUTHENTICATED');
     await expect(server.sdk().Login({ input: { email, password: PASSWORD } })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect((await cli(['enable', email])).output).toMatch(/: USER\.$/);
     expect((await server.sdk().Login({ input: { email, password: PASSWORD } })).login.user.email).toBe(email);

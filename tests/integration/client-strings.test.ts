@@ -53,7 +53,13 @@ const cases: Case[] = [
     { i: { email: `a${NUL}@example.com`, password: PASSWORD } },
     { code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' },
   ],
-  ['refresh(refreshToken)', 'anyone', 'mutation ($t: String!) { refresh(refreshToken: $t) { accessToken } }', { t: NUL }, { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' }],
+  [
+    'refresh(refreshToken)',
+    'anyone',
+    'mutation ($t: String!) { refresh(refreshToken: $t) { accessToken } }',
+    { t: NUL },
+    { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' },
+  ],
 ];
 
 it.each(cases)('%s with a NUL byte is a client error, not an outage', async (_name, as, query, variables, expected) => {

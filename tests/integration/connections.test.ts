@@ -92,8 +92,7 @@ describe('connection limit', () => {
   });
   afterAll(() => server.close());
 
-  const openConnections = () =>
-    new Promise<number>((resolve) => server.gatehouse.fastify.server.getConnections((_error, count) => resolve(count)));
+  const openConnections = () => new Promise<number>((resolve) => server.gatehouse.fastify.server.getConnections((_error, count) => resolve(count)));
   const until = async (condition: () => Promise<boolean>) => {
     while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
   };

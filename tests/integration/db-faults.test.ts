@@ -33,7 +33,8 @@ describe('logs', () => {
   it('write an interrupted statement as its error chain, without its SQL or any value', async () => {
     const email = uniqueEmail('logged');
     const { body } = await server.post({ query: REGISTER, variables: { i: { email, password: PASSWORD } } }, CLIENT);
-    const { accessToken, refreshToken, user } = (body.data as { register: { accessToken: string; refreshToken: string; user: { id: string } } }).register;
+    const { accessToken, refreshToken, user } = (body.data as { register: { accessToken: string; refreshToken: string; user: { id: string } } })
+      .register;
     const { jti, sid } = claims(accessToken);
 
     // The viewer's query (user id, session id and jti inlined) cut in flight; readiness checked meanwhile.
@@ -54,9 +55,15 @@ describe('logs', () => {
 
     const lines = log.lines();
     expect(lines).toContainEqual(
-      expect.objectContaining({ msg: 'database unavailable', path: ['me'], err: expect.objectContaining({ message: 'Connection terminated unexpectedly' }) }),
+      expect.objectContaining({
+        msg: 'database unavailable',
+        path: ['me'],
+        err: expect.objectContaining({ message: 'Connection terminated unexpectedly' }),
+      }),
     );
-    expect(lines).toContainEqual(expect.objectContaining({ msg: 'readiness check failed', err: expect.objectContaining({ type: expect.any(String) }) }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'readiness check failed', err: expect.objectContaining({ type: expect.any(String) }) }),
+    );
     expect(lines).toContainEqual(expect.objectContaining({ msg: expect.stringMatching(/security event/) }));
     const text = log.text();
     for (const value of [user.id, sid, jti, IP, USER_AGENT, email, refreshToken]) expect(text).not.toContain(value);

@@ -16,9 +16,18 @@ import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-serv
 const ROOT = resolve(__dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The machine running the tests may have no internet: no background traffic, no component downloads.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 // The README's picture is rewritten only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
-const SCREENSHOT = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/images/explorer.png') : join(tmpdir(), `gatehouse-explorer-${process.pid}.png`);
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/images/explorer.png') : join(tmpdir(), `gatehouse-explorer-${process.pid}.png`);
 
 let server: TestServer | undefined;
 let browser: Browser | undefined;
@@ -90,13 +99,16 @@ describe('GraphiQL at /explorer/ in Chromium', () => {
   const operations: Request[] = [];
 
   beforeAll(async () => {
-    await gatehouse().sdk().Register({ input: { email, password: PASSWORD } });
+    await gatehouse()
+      .sdk()
+      .Register({ input: { email, password: PASSWORD } });
     // A fixed size, locale, time zone and theme: the screenshot looks alike on every machine.
     context = await browser!.newContext({ viewport: { width: 1280, height: 720 }, locale: 'en-US', timezoneId: 'UTC', colorScheme: 'light' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     context.on('request', (request) => {
       requested.push(request.url());
-      const body = request.method() === 'POST' && request.url() === gatehouse().graphqlUrl ? (request.postDataJSON() as { operationName?: string }) : undefined;
+      const body =
+        request.method() === 'POST' && request.url() === gatehouse().graphqlUrl ? (request.postDataJSON() as { operationName?: string }) : undefined;
       if (body && body.operationName !== 'ExplorerLogin' && body.operationName !== 'IntrospectionQuery') operations.push(request);
     });
     page = await context.newPage();

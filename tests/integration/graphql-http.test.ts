@@ -26,7 +26,12 @@ describe('graphql-http audits', () => {
     expect(failed).toEqual([]);
     // The MAYs we do not meet, all because CSRF prevention refuses GET requests without a preflight
     // header (listed in the README).
-    expect(results.filter((r) => r.status !== 'ok').map((r) => r.id).sort()).toEqual(['5A70', '6A70', 'D6D5']);
+    expect(
+      results
+        .filter((r) => r.status !== 'ok')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['5A70', '6A70', 'D6D5']);
     expect(results.length).toBeGreaterThan(40);
   });
 });
@@ -63,9 +68,9 @@ describe('request limits', () => {
   it('counts a spread nested in an inline fragment, and answers a fragment bomb in linear time', async () => {
     const nested = `mutation ($input: LoginInput!) { ... on Mutation { ...F } login(input: $input) { accessToken } }
       fragment F on Mutation { ... on Mutation { login(input: $input) { accessToken } } }`;
-    expect((await server.post({ query: nested, variables: { input: { email: uniqueEmail(), password: PASSWORD } } })).body.errors?.[0].message).toMatch(
-      /at most 1 of/,
-    );
+    expect(
+      (await server.post({ query: nested, variables: { input: { email: uniqueEmail(), password: PASSWORD } } })).body.errors?.[0].message,
+    ).toMatch(/at most 1 of/);
     // 40 fragments, each spreading the next twice: 2^40 paths if walked naively; ~500 tokens.
     const chain = Array.from({ length: 40 }, (_, i) => `fragment F${i} on Mutation { ...F${i + 1} ...F${i + 1} }`).join('\n');
     const bomb = `mutation { ...F0 }\n${chain}\nfragment F40 on Mutation { logout }`;

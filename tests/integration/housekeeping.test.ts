@@ -29,16 +29,18 @@ it('purges sessions only once none of their tokens can still work, with their re
     return (await em().findOneOrFail(Session, { user: register.user.id })).id;
   };
   const tokenLife = (server.config.jwt.accessTokenTtlSeconds + server.config.jwt.clockToleranceSeconds) * 1000;
-  const [live, revokedJustNow, revokedLongAgo, expiredLongAgo, idleLongAgo] = await Promise.all(
-    Array.from({ length: 5 }, sessionOf),
-  );
+  const [live, revokedJustNow, revokedLongAgo, expiredLongAgo, idleLongAgo] = await Promise.all(Array.from({ length: 5 }, sessionOf));
   const now = Date.now();
   await em().nativeUpdate(Session, { id: revokedJustNow }, { revokedAt: new Date(now - tokenLife / 2) });
   await em().nativeUpdate(Session, { id: revokedLongAgo }, { revokedAt: new Date(now - tokenLife - HOUR) });
   await em().nativeUpdate(Session, { id: expiredLongAgo }, { expiresAt: new Date(now - tokenLife - HOUR) });
-  await em().nativeUpdate(Session, { id: idleLongAgo }, {
-    lastUsedAt: new Date(now - server.config.sessions.idleTimeoutSeconds * 1000 - tokenLife - HOUR),
-  });
+  await em().nativeUpdate(
+    Session,
+    { id: idleLongAgo },
+    {
+      lastUsedAt: new Date(now - server.config.sessions.idleTimeoutSeconds * 1000 - tokenLife - HOUR),
+    },
+  );
 
   const result = await server.gatehouse.services.housekeeping.purge(em());
   expect(result.sessions).toBeGreaterThanOrEqual(3);

@@ -98,7 +98,10 @@ onPostgres('three instances on one database', () => {
       server
         .sdk()
         .Login({ input: { email, password: 'not the password at all' } })
-        .then(() => 'ok', (error: { code: string }) => error.code);
+        .then(
+          () => 'ok',
+          (error: { code: string }) => error.code,
+        );
     const wrong = 'UNAUTHENTICATED';
     expect([await attempt(a), await attempt(b), await attempt(c), await attempt(a)]).toEqual([wrong, wrong, wrong, 'RATE_LIMITED']);
   });

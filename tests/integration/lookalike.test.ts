@@ -59,7 +59,13 @@ describe('look-alike emails (UTS #39)', () => {
 
   it('registers ordinary non-Latin addresses and IDN domains, which then log in as typed', async () => {
     const n = tag();
-    for (const email of [`σωκράτης-${n}@example.test`, `иван.петров-${n}@example.test`, `user-${n}@пример.рф`, `müller-${n}@münchen.de`, `山田たろう-${n}@example.jp`]) {
+    for (const email of [
+      `σωκράτης-${n}@example.test`,
+      `иван.петров-${n}@example.test`,
+      `user-${n}@пример.рф`,
+      `müller-${n}@münchen.de`,
+      `山田たろう-${n}@example.jp`,
+    ]) {
       const body = await register(email);
       expect(body.errors).toBeUndefined();
       expect((await login(email)).data).toEqual({ login: { user: { email } } });
@@ -94,7 +100,10 @@ describe('the migration that brings the skeleton', () => {
     await migrator.down({ to: MIGRATION });
     const n = tag();
     const insert = (email: string, createdAt: string) =>
-      sql(`insert into users (id, email, password_hash, role, created_at, updated_at) values (gen_random_uuid(), ?, 'x', 'USER', ?, now())`, [email, createdAt]);
+      sql(`insert into users (id, email, password_hash, role, created_at, updated_at) values (gen_random_uuid(), ?, 'x', 'USER', ?, now())`, [
+        email,
+        createdAt,
+      ]);
     // Two look-alikes inside the first batch of 1000, and two across batches (1500 accounts between).
     await insert(`mall-${n}@example.test`, '2019-01-01T00:00:00.000001Z');
     await insert(`rnall-${n}@example.test`, '2019-01-02T00:00:00Z');
@@ -112,7 +121,9 @@ describe('the migration that brings the skeleton', () => {
     expect(await skeletonOf(`rnall-${n}@example.test`)).toBeNull();
     expect(await skeletonOf(`lol-${n}@example.test`)).toBe(emailSkeleton(`lol-${n}@example.test`));
     expect(await skeletonOf(`1o1-${n}@example.test`)).toBeNull();
-    expect(await sql(`select count(*)::int as c from users where email like 'bulk-%-${n}@example.test' and email_skeleton is not null`)).toEqual([{ c: 1500 }]);
+    expect(await sql(`select count(*)::int as c from users where email like 'bulk-%-${n}@example.test' and email_skeleton is not null`)).toEqual([
+      { c: 1500 },
+    ]);
     // Every account that was there before has a skeleton, unless it looks like an older one.
     expect(await sql('select count(*)::int as c from users where email_skeleton is null')).toEqual([{ c: 2 }]);
     // Neither look-alike pair leaves room for a third.

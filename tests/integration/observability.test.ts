@@ -72,7 +72,15 @@ describe('logs', () => {
 
     const output = server.output();
     expect(lines().filter((entry) => entry.msg === 'request').length).toBeGreaterThanOrEqual(9);
-    for (const forbidden of [PASSWORD, encodeURIComponent(PASSWORD), register.accessToken, login.accessToken, login.refreshToken, refresh.refreshToken, secret]) {
+    for (const forbidden of [
+      PASSWORD,
+      encodeURIComponent(PASSWORD),
+      register.accessToken,
+      login.accessToken,
+      login.refreshToken,
+      refresh.refreshToken,
+      secret,
+    ]) {
       expect(output).not.toContain(forbidden);
     }
     // No password hash of any scheme.

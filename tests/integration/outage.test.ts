@@ -25,7 +25,10 @@ beforeAll(async () => {
   } else {
     const dir = await mkdtemp(join(tmpdir(), 'gh-outage-'));
     const embedded = await startEmbeddedDatabase(dir, { maxConnections: 40 });
-    cleanups.push(() => embedded.close(), () => rm(dir, { recursive: true, force: true }));
+    cleanups.push(
+      () => embedded.close(),
+      () => rm(dir, { recursive: true, force: true }),
+    );
     proxy = await startTcpProxy({ path: join(embedded.host, `.s.PGSQL.${embedded.port}`) });
     databaseUrl = `postgresql://postgres@127.0.0.1:${proxy.port}/postgres`;
   }
@@ -72,7 +75,10 @@ it('fails closed with SERVICE_UNAVAILABLE while the database is down, and recove
     }
     const started = Date.now();
     let code: unknown;
-    while ((code = (await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${cached.accessToken}` })).body.errors?.[0]?.extensions?.code) === undefined) {
+    while (
+      (code = (await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${cached.accessToken}` })).body.errors?.[0]?.extensions
+        ?.code) === undefined
+    ) {
       expect(Date.now() - started).toBeLessThan(2_500);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -94,12 +100,10 @@ it('masks an unexpected database error as INTERNAL_SERVER_ERROR without SQL', as
   const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
   await server.gatehouse.database.orm.em.fork().getConnection().execute('alter table revoked_tokens rename to revoked_tokens_gone');
   try {
-      const { status, body } = await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${register.accessToken}` });
-      expect(status).toBe(200);
-      expect(body.errors).toEqual([
-        expect.objectContaining({ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
-      ]);
-      expect(JSON.stringify(body)).not.toMatch(/revoked_tokens|select|relation|stack/i);
+    const { status, body } = await server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${register.accessToken}` });
+    expect(status).toBe(200);
+    expect(body.errors).toEqual([expect.objectContaining({ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+    expect(JSON.stringify(body)).not.toMatch(/revoked_tokens|select|relation|stack/i);
   } finally {
     await server.gatehouse.database.orm.em.fork().getConnection().execute('alter table revoked_tokens_gone rename to revoked_tokens');
   }

@@ -42,7 +42,10 @@ describe('new passwords', () => {
 
   it('refuse the most common passwords', async () => {
     for (const common of ['password123', 'qwertyuiop', 'Password12']) {
-      expect(await rejection(server, common)).toMatchObject({ message: expect.stringMatching(/too common/), extensions: { code: 'BAD_USER_INPUT', field: 'password' } });
+      expect(await rejection(server, common)).toMatchObject({
+        message: expect.stringMatching(/too common/),
+        extensions: { code: 'BAD_USER_INPUT', field: 'password' },
+      });
     }
   });
 

@@ -77,7 +77,8 @@ describe('TRUST_PROXY', () => {
     // What a proxy sends: whatever the client claimed, then the address it saw.
     const via = (real: string) => ({ 'x-forwarded-for': `${randomIp()}, ${real}` });
     const codes = [];
-    for (const ip of [alice, alice, alice, bob]) codes.push((await login(server, email, PASSWORD, via(ip))).body.errors?.[0].extensions?.code ?? 'ok');
+    for (const ip of [alice, alice, alice, bob])
+      codes.push((await login(server, email, PASSWORD, via(ip))).body.errors?.[0].extensions?.code ?? 'ok');
     expect(codes).toEqual(['ok', 'ok', 'RATE_LIMITED', 'ok']);
 
     // The session records the client's address, not the proxy's.

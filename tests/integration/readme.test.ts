@@ -75,7 +75,10 @@ const FILES: Record<string, () => Promise<void>> = {
   [`${SNIPPETS}/curl.sh`]: async () => {
     const stdout = await runFile(`${SNIPPETS}/curl.sh`);
     // One JSON answer per line (Apollo ends each with a newline): register, me, refresh, logout.
-    const answers = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { data?: Record<string, unknown>; errors?: unknown });
+    const answers = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { data?: Record<string, unknown>; errors?: unknown });
     expect({ stdout, count: answers.length }).toEqual({ stdout, count: 4 });
     expect(answers.map((answer) => answer.errors)).toEqual([undefined, undefined, undefined, undefined]);
     const [{ data: registered }, { data: me }, { data: refreshed }, { data: logout }] = answers;
@@ -122,7 +125,11 @@ async function runCliLines(code: string) {
   for (const line of code.trim().split('\n')) {
     const match = CLI_LINE.exec(line);
     if (!match) throw new Error(`not a CLI line: ${line}`);
-    const args = match[1].replace(/\[[^\]]*\]/g, '').replaceAll('<email>', placeholder).split(/\s+/).filter(Boolean);
+    const args = match[1]
+      .replace(/\[[^\]]*\]/g, '')
+      .replaceAll('<email>', placeholder)
+      .split(/\s+/)
+      .filter(Boolean);
     const output: string[] = [];
     const io = { log: (text: string) => void output.push(text), error: (text: string) => void output.push(text), readInput: async () => PASSWORD };
     // A failing line shows what the CLI said.
@@ -165,7 +172,9 @@ const signature = (field: FieldDefinitionNode) => {
 };
 
 const INLINE: Record<string, Check> = {
-  'two-commands': notRunnable('npm ci would reinstall the shared node_modules, npm start serves port 4000 until stopped, npm test is this very suite'),
+  'two-commands': notRunnable(
+    'npm ci would reinstall the shared node_modules, npm start serves port 4000 until stopped, npm test is this very suite',
+  ),
   'first-admin': runCliLines,
   // The API summary: every field it lists is in schema.graphql with the same arguments, defaults and type.
   'schema-summary': async (code) => {
@@ -186,7 +195,11 @@ const INLINE: Record<string, Check> = {
   // Each line of example keys, with the placeholders filled in, is accepted as JWT_KEYS.
   'jwt-keys': async (code) => {
     const pem = () =>
-      generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+      generateKeyPairSync('ec', {
+        namedCurve: 'P-256',
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      });
     for (const line of code.trim().split('\n')) {
       const keys = (JSON.parse(line) as Record<string, string>[]).map((key) => ({
         ...key,

@@ -30,7 +30,10 @@ it('refreshes from the cookie when the argument is empty, rotating the cookie', 
   expect(second).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(second).not.toBe(first);
 
-  const logout = await server.post({ query: 'mutation { logout }' }, { authorization: `Bearer ${(refreshed.body.data?.refresh as { accessToken: string }).accessToken}` });
+  const logout = await server.post(
+    { query: 'mutation { logout }' },
+    { authorization: `Bearer ${(refreshed.body.data?.refresh as { accessToken: string }).accessToken}` },
+  );
   expect(cookieOf(logout.headers)).toMatch(/^gatehouse_refresh=; Max-Age=0;/);
   const after = await server.post({ query: REFRESH, variables: { token: '' } }, { cookie: `gatehouse_refresh=${second}` });
   expect(after.body.errors?.[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
@@ -39,6 +42,9 @@ it('refreshes from the cookie when the argument is empty, rotating the cookie', 
 it('names the refresh token when the cookie is refused, and keeps the reason', async () => {
   for (const cookie of ['gatehouse_refresh=' + 'x'.repeat(43), 'gatehouse_refresh=not-a-token', 'other=1']) {
     const { body } = await server.post({ query: REFRESH, variables: { token: '' } }, { cookie });
-    expect(body.errors?.[0]).toMatchObject({ message: 'The refresh token is invalid.', extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' } });
+    expect(body.errors?.[0]).toMatchObject({
+      message: 'The refresh token is invalid.',
+      extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' },
+    });
   }
 });

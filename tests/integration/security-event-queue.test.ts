@@ -41,7 +41,8 @@ afterAll(async () => {
 });
 
 const sql = <T>(text: string, params: unknown[] = []) => server.gatehouse.database.orm.em.fork().getConnection().execute<T[]>(text, params);
-const eventsFrom = (ip: string) => sql<{ type: string; created_at: Date }>('select type, created_at from security_events where ip = ? order by created_at', [ip]);
+const eventsFrom = (ip: string) =>
+  sql<{ type: string; created_at: Date }>('select type, created_at from security_events where ip = ? order by created_at', [ip]);
 /** A failed login with a malformed email: no database read before its LOGIN_FAILED event, so it happens during an outage too. */
 const failedLogin = (ip: string) =>
   server.post({ query: LOGIN, variables: { i: { email: 'not-an-email', password: PASSWORD } } }, { 'x-forwarded-for': ip });

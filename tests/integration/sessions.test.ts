@@ -25,7 +25,9 @@ const untilSomeoneWaitsOnALock = async () => {
   for (let i = 0; i < 400; i++) {
     const [{ waiting }] = await em()
       .getConnection()
-      .execute<{ waiting: number }[]>(`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      .execute<{ waiting: number }[]>(
+        `select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
     if (waiting > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -52,9 +54,7 @@ describe('refresh', () => {
 
   it('gives concurrent refreshes with one token the same new token: 20 in parallel, one live session', async () => {
     const user = await signUp('race');
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => server.sdk().Refresh({ refreshToken: user.refreshToken })),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, () => server.sdk().Refresh({ refreshToken: user.refreshToken })));
     const next = new Set(results.map((r) => r.refresh.refreshToken));
     expect(next.size).toBe(1);
     const sessions = await em().find(Session, { user: user.user.id });
@@ -240,27 +240,34 @@ describe('changePassword', () => {
   // Deterministic form of the race above: the login has read the old hash and compared it, and waits on
   // the user row while a change holds it; the change commits; the login must see it.
   const changes: [string, (userId: string) => Promise<[string, unknown[]]>, string][] = [
-    ['its password changed', async (id) => ['update users set password_hash = ? where id = ?', [await bcrypt.hash('another passphrase', 4), id]], 'INVALID_CREDENTIALS'],
+    [
+      'its password changed',
+      async (id) => ['update users set password_hash = ? where id = ?', [await bcrypt.hash('another passphrase', 4), id]],
+      'INVALID_CREDENTIALS',
+    ],
     ['it was disabled', async (id) => ['update users set disabled_at = now() where id = ?', [id]], 'USER_DISABLED'],
   ];
-  onPostgres.each(changes)('refuses a login to an account whose row changed while the password was being checked: %s', async (_, change, expected) => {
-    const user = await signUp('race-login');
-    const changer = em();
-    await changer.begin();
-    let attempt: Promise<GatehouseError> | undefined;
-    try {
-      await changer.execute('select id from users where id = ? for update', [user.user.id]);
-      attempt = failure(server.sdk().Login({ input: { email: user.email, password: PASSWORD } }));
-      await untilSomeoneWaitsOnALock();
-      await changer.execute(...(await change(user.user.id)));
-      await changer.commit();
-    } catch (error) {
-      await changer.rollback();
-      throw error;
-    }
-    expect((await attempt!).reason).toBe(expected);
-    expect(await em().count(Session, { user: user.user.id, revokedAt: null })).toBe(1);
-  });
+  onPostgres.each(changes)(
+    'refuses a login to an account whose row changed while the password was being checked: %s',
+    async (_, change, expected) => {
+      const user = await signUp('race-login');
+      const changer = em();
+      await changer.begin();
+      let attempt: Promise<GatehouseError> | undefined;
+      try {
+        await changer.execute('select id from users where id = ? for update', [user.user.id]);
+        attempt = failure(server.sdk().Login({ input: { email: user.email, password: PASSWORD } }));
+        await untilSomeoneWaitsOnALock();
+        await changer.execute(...(await change(user.user.id)));
+        await changer.commit();
+      } catch (error) {
+        await changer.rollback();
+        throw error;
+      }
+      expect((await attempt!).reason).toBe(expected);
+      expect(await em().count(Session, { user: user.user.id, revokedAt: null })).toBe(1);
+    },
+  );
 
   it('lets only one of two concurrent changes succeed', async () => {
     const user = await signUp('race-two');

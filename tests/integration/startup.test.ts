@@ -153,7 +153,12 @@ describe('start-up failures: one line naming the setting, exit code 1, no stack'
     try {
       const { code, output } = await runServerProcessToExit({ DATA_DIR: database.env.DATA_DIR, JWT_SECRET: secret, PORT: '0', DATABASE_URL: url });
       expect(code).toBe(1);
-      expectOneLine(output, new RegExp(`^Database "${name}" on .* does not exist: correct DATABASE_URL, or create it \\(createdb .*${name}, or npx gatehouse migrate --create-database\\)`));
+      expectOneLine(
+        output,
+        new RegExp(
+          `^Database "${name}" on .* does not exist: correct DATABASE_URL, or create it \\(createdb .*${name}, or npx gatehouse migrate --create-database\\)`,
+        ),
+      );
       expect(await exists()).toBe(false);
 
       // Nor by the migrator, which MikroORM lets create one of its own accord.
@@ -187,9 +192,17 @@ describe('NODE_ENV=production on the embedded database', () => {
   afterAll(() => database?.drop());
 
   onEmbedded('logs a warning that names DATABASE_URL', async () => {
-    const server = await startServerProcess({ DATA_DIR: database.env.DATA_DIR, NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64'), BCRYPT_COST: '10' });
+    const server = await startServerProcess({
+      DATA_DIR: database.env.DATA_DIR,
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(48).toString('base64'),
+      BCRYPT_COST: '10',
+    });
     try {
-      const warning = server.output().split('\n').find((line) => line.includes('"level":40') && line.includes('embedded database'));
+      const warning = server
+        .output()
+        .split('\n')
+        .find((line) => line.includes('"level":40') && line.includes('embedded database'));
       expect(JSON.parse(warning!).msg).toMatch(/^NODE_ENV=production on the embedded database .*set DATABASE_URL to a PostgreSQL server/);
     } finally {
       expect(await server.stop()).toBe(0);

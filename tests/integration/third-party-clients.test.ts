@@ -81,7 +81,10 @@ describe('what an authenticated GET does not open up', () => {
   });
 
   it('refuses a refresh from the cookie over GET and as a simple cross-site POST, leaving the cookie unspent', async () => {
-    const registered = await server.post({ query: 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }', variables: { input: { email: uniqueEmail(), password: PASSWORD } } });
+    const registered = await server.post({
+      query: 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }',
+      variables: { input: { email: uniqueEmail(), password: PASSWORD } },
+    });
     const cookie = `gatehouse_refresh=${cookieOf(registered.headers)}`;
 
     // What a page on another site can make a browser send with the cookie: a GET (link, image) and a

@@ -14,9 +14,18 @@ import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-serv
 const ROOT = resolve(__dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The machine running the tests may have no internet: no background traffic, no component downloads.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 // The README's picture is rewritten only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
-const SCREENSHOT = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/images/web-example.png') : join(tmpdir(), `gatehouse-web-${process.pid}.png`);
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/images/web-example.png') : join(tmpdir(), `gatehouse-web-${process.pid}.png`);
 
 let outDir: string | undefined;
 let app: StaticServer | undefined;
@@ -122,8 +131,7 @@ interface GraphQLBody {
 
 // The app marks its screen in <body data-state> and a request in progress in aria-busy. The handlers set
 // aria-busy synchronously on click, so waiting for "false" after a click waits for that action to finish.
-const settledOn = (page: Page, state: 'signed-in' | 'signed-out') =>
-  page.waitForSelector(`body[data-state="${state}"][aria-busy="false"]`);
+const settledOn = (page: Page, state: 'signed-in' | 'signed-out') => page.waitForSelector(`body[data-state="${state}"][aria-busy="false"]`);
 
 async function submit(page: Page, form: 'Log in' | 'Create an account', email: string, password: string): Promise<void> {
   const scope = page.getByRole('form', { name: form });
@@ -182,7 +190,10 @@ describe('examples/web in Chromium against Gatehouse', () => {
     let stale: string | undefined;
     const reasons: unknown[] = [];
     await page.route(gatehouse().graphqlUrl, async (route) => {
-      const token = route.request().headers().authorization?.replace(/^Bearer /, '');
+      const token = route
+        .request()
+        .headers()
+        .authorization?.replace(/^Bearer /, '');
       stale ??= token;
       if (!token || token !== stale || operationName(route.request()) === 'Refresh') return route.continue();
       const { sub, sid, role } = tokens.verify(token);
@@ -231,13 +242,22 @@ describe('examples/web in Chromium against Gatehouse', () => {
     await mkdir(dirname(SCREENSHOT), { recursive: true });
     expect((await page.screenshot({ path: SCREENSHOT, fullPage: true })).length).toBeGreaterThan(10_000);
 
-    await page.locator(`#sessions > li[data-session-id="${otherId}"]`).getByRole('button', { name: /^Revoke/ }).click();
+    await page
+      .locator(`#sessions > li[data-session-id="${otherId}"]`)
+      .getByRole('button', { name: /^Revoke/ })
+      .click();
     await settledOn(page, 'signed-in');
     expect(await sessionRows(page).count()).toBe(1);
     expect(await currentRow(page).count()).toBe(1);
 
     // Gatehouse refuses the revoked session's access token from now on...
-    const refused = await gatehouse().sdk(otherToken).Me().then(() => undefined, (error: unknown) => error);
+    const refused = await gatehouse()
+      .sdk(otherToken)
+      .Me()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(refused).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' } }] });
     // ...so the other browser drops to the sign-in screen on its next request, saying why...
     await other.page.getByRole('button', { name: 'Reload' }).click();

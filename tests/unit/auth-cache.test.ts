@@ -79,8 +79,16 @@ describe('heapRoom', () => {
   it('is fine while a full cache fits in half the heap limit, warns above half, refuses above the limit', () => {
     expect(heapRoom(100_000, 512 * MB)).toBeUndefined();
     const warning = heapRoom(200_000, 512 * MB);
-    expect(warning).toEqual({ fatal: false, message: expect.stringMatching(/^AUTH_CACHE_MAX_ENTRIES=200000 may hold up to 362 MB, more than half of this process's 512 MB heap limit/) });
+    expect(warning).toEqual({
+      fatal: false,
+      message: expect.stringMatching(/^AUTH_CACHE_MAX_ENTRIES=200000 may hold up to 362 MB, more than half of this process's 512 MB heap limit/),
+    });
     const fatal = heapRoom(1_000_000, 512 * MB);
-    expect(fatal).toEqual({ fatal: true, message: expect.stringMatching(/may hold up to 1812 MB, more than this process's 512 MB heap limit: lower it, or raise --max-old-space-size to at least 3624$/) });
+    expect(fatal).toEqual({
+      fatal: true,
+      message: expect.stringMatching(
+        /may hold up to 1812 MB, more than this process's 512 MB heap limit: lower it, or raise --max-old-space-size to at least 3624$/,
+      ),
+    });
   });
 });

@@ -85,7 +85,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback']);
     expect(problemsOf({ JWT_SECRET: SECRET, TRUST_PROXY: 'true' })).toEqual([expect.stringMatching(/TRUST_PROXY=true/)]);
-    for (const everyone of ['0.0.0.0/0', '::/0']) expect(problemsOf({ JWT_SECRET: SECRET, TRUST_PROXY: everyone })).toEqual([expect.stringMatching(/every address/)]);
+    for (const everyone of ['0.0.0.0/0', '::/0'])
+      expect(problemsOf({ JWT_SECRET: SECRET, TRUST_PROXY: everyone })).toEqual([expect.stringMatching(/every address/)]);
     for (const bad of ['cafe', '10.0.0.0/99', '11', '1.2.3.4/x']) expect(problemsOf({ JWT_SECRET: SECRET, TRUST_PROXY: bad })).toHaveLength(1);
   });
 

@@ -16,27 +16,45 @@ describe('isDatabaseUnavailable: a protocol error about one statement is not an 
     ['08P01 at ERROR (invalid message format)', serverError('08P01', 'ERROR', 'invalid message format', 'pq_getmsgend')],
     [
       'the same, wrapped by MikroORM with SQL that mentions a connection',
-      driverException(`select * from users where email like '%connection terminated%'`, serverError('08P01', 'ERROR', 'invalid message format', 'pq_getmsgend')),
+      driverException(
+        `select * from users where email like '%connection terminated%'`,
+        serverError('08P01', 'ERROR', 'invalid message format', 'pq_getmsgend'),
+      ),
     ],
     // Only the driver's own message counts, never the SQL (with a client's text in it) knex put before it.
-    ['a bug whose SQL quotes "Connection terminated"', driverException(`select * from users where email like '%Connection terminated%'`, new TypeError('x is not a function'))],
-    ['22021 at ERROR (a NUL byte sent as a parameter)', serverError('22021', 'ERROR', 'invalid byte sequence for encoding "UTF8": 0x00', 'report_invalid_encoding_int')],
+    [
+      'a bug whose SQL quotes "Connection terminated"',
+      driverException(`select * from users where email like '%Connection terminated%'`, new TypeError('x is not a function')),
+    ],
+    [
+      '22021 at ERROR (a NUL byte sent as a parameter)',
+      serverError('22021', 'ERROR', 'invalid byte sequence for encoding "UTF8": 0x00', 'report_invalid_encoding_int'),
+    ],
   ])('%s', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
   });
 
   it.each([
     ['08P01 at FATAL (the server dropped the session)', serverError('08P01', 'FATAL', 'invalid frontend message type 0', 'SocketBackend')],
-    ['57P01 at FATAL (terminated by an administrator or a shutdown)', serverError('57P01', 'FATAL', 'terminating connection due to administrator command', 'ProcessInterrupts')],
+    [
+      '57P01 at FATAL (terminated by an administrator or a shutdown)',
+      serverError('57P01', 'FATAL', 'terminating connection due to administrator command', 'ProcessInterrupts'),
+    ],
     ['57P03 at FATAL (shutting down)', serverError('57P03', 'FATAL', 'the database system is shutting down', 'ProcessStartupPacket')],
     ['53300 at FATAL (too many connections)', serverError('53300', 'FATAL', 'sorry, too many clients already', 'InitProcessPhase2')],
-    ['57P01 wrapped by MikroORM', new DriverException(serverError('57P01', 'FATAL', 'terminating connection due to administrator command', 'ProcessInterrupts'))],
+    [
+      '57P01 wrapped by MikroORM',
+      new DriverException(serverError('57P01', 'FATAL', 'terminating connection due to administrator command', 'ProcessInterrupts')),
+    ],
     ['a class 08 code from the client side (no severity)', Object.assign(new Error('x'), { code: '08006' })],
     ['the socket closing under a query', driverException('select 1', new Error('Connection terminated unexpectedly'))],
     // knex swallowed the failed BEGIN; the transaction's first statement reports only this, with no code.
     [
       'a transaction whose BEGIN died (knex: already complete)',
-      driverException(`select * from "refresh_tokens" where "token_hash" = 'ab12' for update`, new Error('Transaction query already complete, run with DEBUG=knex:tx for more info')),
+      driverException(
+        `select * from "refresh_tokens" where "token_hash" = 'ab12' for update`,
+        new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'),
+      ),
     ],
     ['a COMMIT whose connection died', new Error('COMMIT; - Connection terminated unexpectedly')],
   ])('but %s is', (_name, error) => {
@@ -49,14 +67,19 @@ describe('loggableError', () => {
   const EMAIL = 'victim@example.com';
 
   it('keeps a server error to its code and identifiers: no SQL, no detail, no message', () => {
-    const pg = Object.assign(serverError('23505', 'ERROR', 'duplicate key value violates unique constraint "users_email_unique"', '_bt_check_unique'), {
-      detail: `Key (email)=(${EMAIL}) already exists.`,
-      table: 'users',
-      constraint: 'users_email_unique',
-      schema: 'public',
-    });
+    const pg = Object.assign(
+      serverError('23505', 'ERROR', 'duplicate key value violates unique constraint "users_email_unique"', '_bt_check_unique'),
+      {
+        detail: `Key (email)=(${EMAIL}) already exists.`,
+        table: 'users',
+        constraint: 'users_email_unique',
+        schema: 'public',
+      },
+    );
     const error = new UniqueConstraintViolationException(
-      Object.assign(pg, { message: `insert into "users" ("email", "password_hash") values ('${EMAIL}', '${HASH}') - ${pg.message}\n - detail: ${pg.detail}` }),
+      Object.assign(pg, {
+        message: `insert into "users" ("email", "password_hash") values ('${EMAIL}', '${HASH}') - ${pg.message}\n - detail: ${pg.detail}`,
+      }),
     );
     expect(loggableError(error)).toEqual({
       type: 'UniqueConstraintViolationException',
@@ -72,15 +95,22 @@ describe('loggableError', () => {
 
   it("keeps a library error's own message, without the SQL knex put in front of it", () => {
     const error = new DriverException(
-      new Error(`select * from "sessions" where "id" = '2d1c…' and "ip" = '203.0.113.9' - Transaction query already complete, run with DEBUG=knex:tx for more info`),
+      new Error(
+        `select * from "sessions" where "id" = '2d1c…' and "ip" = '203.0.113.9' - Transaction query already complete, run with DEBUG=knex:tx for more info`,
+      ),
     );
-    expect(loggableError(error)).toEqual({ type: 'DriverException', message: 'Transaction query already complete, run with DEBUG=knex:tx for more info' });
+    expect(loggableError(error)).toEqual({
+      type: 'DriverException',
+      message: 'Transaction query already complete, run with DEBUG=knex:tx for more info',
+    });
   });
 
   it('walks the chain: a cause, and the bare value graphql-js wrapped as NonErrorThrown', () => {
     const thrown = locatedError({ errno: -104, code: 'ECONNRESET', syscall: 'read' }, undefined, ['me']).originalError;
     expect(loggableError(thrown)).toEqual({ type: 'NonErrorThrown', causes: [{ type: 'object', code: 'ECONNRESET', syscall: 'read' }] });
-    const wrapped = new Error('could not refresh', { cause: serverError('57P01', 'FATAL', 'terminating connection due to administrator command', 'ProcessInterrupts') });
+    const wrapped = new Error('could not refresh', {
+      cause: serverError('57P01', 'FATAL', 'terminating connection due to administrator command', 'ProcessInterrupts'),
+    });
     expect(loggableError(wrapped)).toEqual({
       type: 'Error',
       message: 'could not refresh',

@@ -49,7 +49,12 @@ describe('the table of error codes', () => {
 
   it("is what README's Errors table lists: every code with our message, every reason", () => {
     const readme = readmeErrors();
-    expect([...readme.codes].sort()).toEqual(codes.filter((spec) => spec.message !== undefined).map((spec) => spec.code).sort());
+    expect([...readme.codes].sort()).toEqual(
+      codes
+        .filter((spec) => spec.message !== undefined)
+        .map((spec) => spec.code)
+        .sort(),
+    );
     expect([...readme.reasons].sort()).toEqual(Object.keys(REASONS).sort());
   });
 });

@@ -16,8 +16,7 @@ function countingOrm() {
 }
 
 /** How Apollo Server clones the context for every operation (cloneObject in its ApolloServer.ts). */
-const apolloClone = <T extends object>(context: T): T =>
-  Object.assign(Object.create(Object.getPrototypeOf(context) as object) as T, context);
+const apolloClone = <T extends object>(context: T): T => Object.assign(Object.create(Object.getPrototypeOf(context) as object) as T, context);
 
 const services = {} as Services;
 const client = { ip: '127.0.0.1', userAgent: null };

@@ -34,9 +34,7 @@ describe('HS256 key rotation', () => {
 describe('asymmetric keys', () => {
   const pem = (type: 'ec' | 'rsa') => {
     const { privateKey, publicKey } =
-      type === 'ec'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+      type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
     return {
       privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
@@ -74,12 +72,8 @@ describe('asymmetric keys', () => {
 
   it('refuses keys of the wrong family, a missing signing key, and a bad JWT_KEYS', () => {
     const ec = pem('ec');
-    expect(() => service({ JWT_ALGORITHM: 'RS256', JWT_KEYS: JSON.stringify([{ kid: 'a', privateKey: ec.privateKey }]) })).toThrow(
-      /RSA key/,
-    );
-    expect(() => service({ JWT_ALGORITHM: 'ES256', JWT_KEYS: JSON.stringify([{ kid: 'a', publicKey: ec.publicKey }]) })).toThrow(
-      ConfigError,
-    );
+    expect(() => service({ JWT_ALGORITHM: 'RS256', JWT_KEYS: JSON.stringify([{ kid: 'a', privateKey: ec.privateKey }]) })).toThrow(/RSA key/);
+    expect(() => service({ JWT_ALGORITHM: 'ES256', JWT_KEYS: JSON.stringify([{ kid: 'a', publicKey: ec.publicKey }]) })).toThrow(ConfigError);
     expect(() => service({ JWT_ALGORITHM: 'ES256' })).toThrow(/needs its keys/);
     expect(() => service({ JWT_KEYS: '[{"kid":"a","secret":"short"}]' })).toThrow(/at least 32 bytes/);
     expect(() => service({ JWT_KEYS: hsKeys('dup', 'dup') })).toThrow(/listed twice/);
@@ -108,7 +102,7 @@ describe('tokens verified before', () => {
     const [header, payload, signature] = token.split('.');
     const flipped = signature[0] === 'A' ? 'B' : 'A';
     expect(() => tokens.verify(`${header}.${payload}.${flipped}${signature.slice(1)}`)).toThrow(invalid);
-    const forged = Buffer.from(JSON.stringify({ ...jwt.decode(token) as object, role: Role.ADMIN })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ ...(jwt.decode(token) as object), role: Role.ADMIN })).toString('base64url');
     expect(() => tokens.verify(`${header}.${forged}.${signature}`)).toThrow(invalid);
     expect(() => tokens.verify(`${token} `)).toThrow(invalid);
   });

@@ -38,8 +38,7 @@ export function isUnauthenticated(error: unknown): boolean {
 /** An access token past its `exp`: the one failure a refresh can cure. */
 export function isTokenExpired(error: unknown): boolean {
   return (
-    CombinedGraphQLErrors.is(error) &&
-    error.errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED' && e.extensions.reason === 'TOKEN_EXPIRED')
+    CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED' && e.extensions.reason === 'TOKEN_EXPIRED')
   );
 }
 
