@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Fastify from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { registerExplorer } from '../../src/http/explorer';
+import { launchChromium, screenshotPath } from '../helpers/browser';
 import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
 // The two browser explorers outside production: Apollo Sandbox at /graphql (from Apollo's CDN, telemetry
@@ -14,34 +14,17 @@ import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-serv
 // headless Chromium with every request checked to stay on 127.0.0.1.
 
 const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The machine running the tests may have no internet: no background traffic, no component downloads.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-// The README's picture is rewritten only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
-const SCREENSHOT =
-  process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/images/explorer.png') : join(tmpdir(), `gatehouse-explorer-${process.pid}.png`);
+const SCREENSHOT = screenshotPath('explorer');
 
 let server: TestServer | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  // CI installs Chromium. Without it this file must fail, not pass by skipping.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.`);
-  }
   const started = await Promise.allSettled([
     buildExplorer(),
     // Explicitly development, as `npm run dev` runs it.
     startTestServer({ NODE_ENV: 'development' }).then((started) => (server = started)),
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }).then((launched) => (browser = launched)),
+    launchChromium().then((launched) => (browser = launched)),
   ]);
   const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;

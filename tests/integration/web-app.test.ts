@@ -1,31 +1,18 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
+import { launchChromium, screenshotPath } from '../helpers/browser';
 import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
 // examples/web end to end: built with Vite, served as static files, driven in headless Chromium against a
 // real Gatehouse with the refresh cookie on. The steps run in order on one account, each building on the last.
 
 const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The machine running the tests may have no internet: no background traffic, no component downloads.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-// The README's picture is rewritten only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
-const SCREENSHOT =
-  process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/images/web-example.png') : join(tmpdir(), `gatehouse-web-${process.pid}.png`);
+const SCREENSHOT = screenshotPath('web-example');
 
 let outDir: string | undefined;
 let app: StaticServer | undefined;
@@ -33,10 +20,6 @@ let server: TestServer | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  // CI installs Chromium. Without it this file must fail, not pass by skipping.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.`);
-  }
   outDir = await mkdtemp(join(tmpdir(), 'gatehouse-web-'));
   // The app's origin must be known before Gatehouse starts (CORS_ORIGINS); the files can come later.
   app = await startStaticServer(outDir);
@@ -44,7 +27,7 @@ beforeAll(async () => {
   const started = await Promise.allSettled([
     buildApp(outDir),
     startTestServer({ CORS_ORIGINS: origin, REFRESH_TOKEN_COOKIE: 'true' }).then((started) => (server = started)),
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }).then((launched) => (browser = launched)),
+    launchChromium().then((launched) => (browser = launched)),
   ]);
   const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
