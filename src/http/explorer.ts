@@ -12,7 +12,8 @@ const NOT_BUILT =
   'The GraphQL explorer is not built yet: run `npm run explorer:build` (`npm run build` runs it too), then reload.\n' +
   'Apollo Sandbox, at /graphql, needs no build but loads from the internet.\n';
 
-const CONTENT_TYPES: Record<string, string> = {
+/** The content type of each kind of file a built web page is made of. */
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -21,6 +22,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.ttf': 'font/ttf',
   '.woff2': 'font/woff2',
+  '.ico': 'image/x-icon',
 };
 
 /**

@@ -3,22 +3,13 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
+import { CONTENT_TYPES } from '../../src/http/explorer';
 
 export interface StaticServer {
   /** e.g. http://127.0.0.1:41234 (no trailing slash): what a browser sends as Origin. */
   origin: string;
   close(): Promise<void>;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-};
 
 /**
  * Serves a folder's files as they are on an ephemeral loopback port: enough to host a built web app in a
