@@ -44,11 +44,17 @@ function describe(error: GraphQLFormattedError): string {
   return [code ?? 'ERROR', reason].filter(Boolean).join(':');
 }
 
+/** The root field that takes a refresh token (src/auth/auth.resolver.ts). */
+const REFRESH_FIELD = 'refresh';
+
 function countAuthOutcomes(metrics: Metrics, field: string, errors: readonly GraphQLFormattedError[], data: unknown): void {
   for (const error of errors) {
     const { code, reason } = error.extensions ?? {};
     if (code === ErrorCode.RATE_LIMITED) metrics.rateLimited.inc({ field });
-    if (code === ErrorCode.UNAUTHENTICATED && typeof reason === 'string' && reason.startsWith('TOKEN_')) metrics.tokenRejections.inc({ reason });
+    // `refresh` refuses a refresh token, not an access token: the metric is about access tokens.
+    if (code === ErrorCode.UNAUTHENTICATED && typeof reason === 'string' && reason.startsWith('TOKEN_') && field !== REFRESH_FIELD) {
+      metrics.tokenRejections.inc({ reason });
+    }
   }
   if (field !== 'login') return;
   const failure = errors[0]?.extensions;

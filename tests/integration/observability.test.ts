@@ -108,6 +108,8 @@ describe('metrics', () => {
     await server.sdk().Login({ input: { email, password: PASSWORD } });
     await failure(server.sdk().Login({ input: { email, password: 'wrong wrong wrong' } }));
     await failure(server.sdk('not-a-token').Me());
+    // A refused refresh token is not an access token: it is not counted with them.
+    await failure(server.sdk().Refresh({ refreshToken: randomBytes(32).toString('base64url') }));
     await server.sdk(register.accessToken).Logout();
     await failure(server.sdk(register.accessToken).Me());
 
