@@ -3,8 +3,8 @@ import type { CliIo } from './cli/io';
 import { maskedConfig } from './cli/show-config';
 
 export type { CliIo };
-import { StartupError } from './common/startup-error';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
+import { failureText } from './failure-text';
 
 const USAGE = `Usage: npx gatehouse <command>
 
@@ -61,7 +61,7 @@ export function runCliProcess(): void {
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      console.error(error instanceof ConfigError || error instanceof StartupError ? error.message : error);
+      console.error(failureText(error));
       process.exit(1);
     },
   );

@@ -2,8 +2,8 @@ import cluster from 'node:cluster';
 import pino from 'pino';
 import { createGatehouse } from './app';
 import { runPrimary } from './cluster';
-import { StartupError } from './common/startup-error';
-import { ConfigError, ensureDevelopmentSecret, loadConfig, type Config } from './config';
+import { ensureDevelopmentSecret, loadConfig, type Config } from './config';
+import { failureText } from './failure-text';
 import { assertPortFree, explainListenError } from './http/port';
 
 // Start-up only: config -> free ports -> database -> schema -> HTTP server. Exits 1 on any failure.
@@ -63,7 +63,6 @@ async function serve(config: Config): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // A setting to correct is said in a line (or a list, for the configuration); anything else is a bug, shown whole.
-  console.error(error instanceof ConfigError || error instanceof StartupError ? error.message : error);
+  console.error(failureText(error));
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { ensureDevelopmentSecret, type Config } from '../config';
 import { createDatabaseIfMissing } from '../db/create-database';
+import { serializeError } from '../db/driver-errors';
 import { migrate, openDatabase } from '../database';
 import { chooseStore } from '../limits/rate-limit.service';
 import { Metrics } from '../observability/metrics';
@@ -17,7 +18,8 @@ export async function runDatabaseCommand(command: string, args: string[], loaded
   // The services sign and rotate tokens: outside production without JWT_SECRET they use the server's DATA_DIR secret.
   const config = ensureDevelopmentSecret(loaded);
   const email = args.find((arg) => !arg.startsWith('--'));
-  const log = pino({ level: env.LOG_LEVEL ?? 'warn' });
+  // Errors through the same serializer as the server's log: never SQL or its values.
+  const log = pino({ level: env.LOG_LEVEL ?? 'warn', serializers: { err: serializeError } });
   // Asked for by name: the server and every other command refuse a database that does not exist.
   if (command === 'migrate' && args.includes('--create-database') && config.databaseUrl) {
     const created = await createDatabaseIfMissing(config.databaseUrl);
