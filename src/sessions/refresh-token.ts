@@ -1,4 +1,5 @@
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { assertSecretResolved } from '../tokens/signing-keys';
 
 // 256 random bits, base64url: 43 characters.
 const FORMAT = /^[A-Za-z0-9_-]{43}$/;
@@ -25,6 +26,7 @@ export class RotationKey {
    * whose refresh is retried in the grace window across the change. Config.jwt.secret says more.
    */
   constructor(secret: string) {
+    assertSecretResolved(secret);
     this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), 'gatehouse refresh-token rotation', 32));
   }
 

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { ConfigError, type Config, type JwtAlgorithm } from '../config';
+import { ConfigError, JWT_SECRET_MIN_BYTES, type Config, type JwtAlgorithm } from '../config';
 
 export interface SigningKeys {
   algorithm: JwtAlgorithm;
@@ -13,6 +13,9 @@ export interface SigningKeys {
 
 /** Turns the configured keys into KeyObjects once, at start-up, checking each fits the algorithm. */
 export function loadSigningKeys({ algorithm, keys, secret }: Config['jwt']): SigningKeys {
+  // Loading config leaves a development secret to start-up (ensureDevelopmentSecret): a caller that skipped
+  // it must fail here, not sign with an empty key that anyone could sign with too.
+  if (!keys) assertSecretResolved(secret);
   const entries = keys ?? [{ kid: createHash('sha256').update(secret).digest('base64url').slice(0, 12), secret }];
   const problems: string[] = [];
   const verifying = new Map<string, KeyObject>();
@@ -48,5 +51,12 @@ function assertFamily(algorithm: JwtAlgorithm, key: KeyObject): void {
   }
   if (algorithm === 'RS256' && (key.asymmetricKeyType !== 'rsa' || (details.modulusLength ?? 0) < 2048)) {
     throw new Error('RS256 needs an RSA key of at least 2048 bits');
+  }
+}
+
+/** JWT_SECRET as start-up resolved it: never empty or short (the development secret is generated at start-up). */
+export function assertSecretResolved(secret: string): void {
+  if (Buffer.byteLength(secret, 'utf8') < JWT_SECRET_MIN_BYTES) {
+    throw new Error('JWT_SECRET is not resolved: call ensureDevelopmentSecret(config) before building the services');
   }
 }
