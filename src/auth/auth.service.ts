@@ -142,11 +142,13 @@ export class AuthService {
     if (!(await this.passwords.verify(input.currentPassword, checkedHash))) return this.wrongCurrentPassword(user.id, client);
     const grant = await em.transactional(async (tx) => {
       // Locked for the rest of the change: concurrent changes and logins take turns, so no session opened
-      // with the old password survives, and two changes cannot both succeed. A change that committed since
-      // the hash was read wins, and this one is answered as a wrong current password: any other answer
-      // would confirm to the caller a password that was right a moment ago.
+      // with the old password survives, and two changes cannot both succeed. When the hash changed since it
+      // was read, the password is checked again, under the lock, against the hash that is there now: a login
+      // that re-hashed the same password (BCRYPT_COST changed) lets the change through, and a change that
+      // committed another password wins, this one answered as a wrong current password, which is what it now
+      // is (no answer confirms a password that was right a moment ago). Only this rare race hashes under the lock.
       const current = await tx.findOneOrFail(User, user.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (current.passwordHash !== checkedHash) return undefined;
+      if (current.passwordHash !== checkedHash && !(await this.passwords.verify(input.currentPassword, current.passwordHash))) return undefined;
       if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       current.passwordHash = passwordHash;
       await this.sessions.revokeAll(tx, user.id, RevokeReason.PASSWORD_CHANGED);

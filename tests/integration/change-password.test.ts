@@ -121,3 +121,20 @@ it('refuses a change to an account disabled while its current password is being 
   expect(await liveSessions(user.user.id)).toHaveLength(1);
   await expect(server.sdk().Login({ input: { email: user.email, password: PASSWORD } })).rejects.toMatchObject({ reason: 'USER_DISABLED' });
 });
+
+it('goes through when the same password was re-hashed while it was being checked (a login upgrading BCRYPT_COST)', async () => {
+  const user = await signUp();
+  const checks = holdPasswordChecks(1);
+  let attempt: ReturnType<typeof change>;
+  try {
+    attempt = change(user.accessToken, 'a brand new passphrase');
+    await until(() => checks.held() === 1, 'the change checking the password');
+    // What a login's rehash writes: another hash of the very same password.
+    const rehashed = await server.gatehouse.services.passwords.hash(PASSWORD);
+    await within(em().getConnection().execute('update users set password_hash = ? where id = ?', [rehashed, user.user.id]), 10_000, 'the rehash');
+  } finally {
+    checks.release();
+  }
+  expect((await attempt).changePassword.accessToken).toBeTruthy();
+  expect((await server.sdk().Login({ input: { email: user.email, password: 'a brand new passphrase' } })).login.accessToken).toBeTruthy();
+});
