@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ConfigError, loadConfig, type JwtKeyConfig } from '../../src/config';
+import { RotationKey } from '../../src/sessions/refresh-token';
 import { TokenService } from '../../src/tokens/token.service';
 import { VerifiedTokens } from '../../src/tokens/verified-tokens';
 import { Role } from '../../src/users/role';
@@ -124,5 +125,16 @@ describe('tokens verified before', () => {
     const claims = tokens.verify(token);
     expect(Object.isFrozen(claims)).toBe(true);
     expect(tokens.verify(token).role).toBe(Role.USER);
+  });
+});
+
+describe('a JWT_SECRET that start-up has not resolved', () => {
+  // In development loadConfig leaves the secret to ensureDevelopmentSecret (it writes nothing itself).
+  const unresolved = () => loadConfig({ DATA_DIR: `/tmp/gatehouse-unresolved-${randomUUID()}` }).jwt;
+
+  it('is refused by the token service and the rotation key, instead of signing with an empty key', () => {
+    expect(unresolved().secret).toBe('');
+    expect(() => new TokenService(unresolved())).toThrow(/ensureDevelopmentSecret/);
+    expect(() => new RotationKey(unresolved().secret)).toThrow(/ensureDevelopmentSecret/);
   });
 });
