@@ -10,6 +10,8 @@ export interface SessionsConfig {
     readonly reuseGraceSeconds: number;
     /** Also send the refresh token in an HttpOnly cookie, and leave it out of response bodies. */
     readonly cookie: boolean;
+    /** A sensitive change (step-up) needs an authentication this recent. */
+    readonly reauthWindowSeconds: number;
   };
 }
 
@@ -20,6 +22,7 @@ export function readSessions(r: EnvReader): SessionsConfig {
       absoluteLifetimeSeconds: r.duration('SESSION_LIFETIME', '30d', 60, 365 * 86400),
       reuseGraceSeconds: r.duration('REFRESH_REUSE_GRACE', '10s', 0, 60),
       cookie: r.bool('REFRESH_TOKEN_COOKIE', false),
+      reauthWindowSeconds: r.duration('REAUTH_WINDOW', '10m', 60, 86400),
     },
   };
 }

@@ -37,4 +37,6 @@ export const AUTH_REASONS = defineReasons({
   SESSION_REVOKED: { message: 'The session has been ended. Log in again.' },
   REFRESH_TOKEN_REUSED: { message: 'This refresh token was already used. The session has been ended for safety. Log in again.' },
   USER_DISABLED: { message: 'This account is disabled.' },
+  // Step-up: a sensitive change needs a sign-in (or a password check) within REAUTH_WINDOW.
+  REAUTHENTICATION_REQUIRED: { message: 'This change needs a recent sign-in: confirm your password (and second factor) and try again.' },
 });
