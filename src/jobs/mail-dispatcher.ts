@@ -21,7 +21,8 @@ interface ClaimedRow {
   data: string | null;
   attempts: number;
   user_id: string | null;
-  send_before: Date | null;
+  /** As the driver returns it (MikroORM keeps timestamps as text in raw results). */
+  send_before: Date | string | null;
 }
 
 // Claims due messages for this instance, in one statement (its own short transaction): rows another
@@ -161,7 +162,8 @@ export class MailDispatcher {
         await this.mark(RELEASE_SQL, [], row);
         return;
       }
-      if (row.send_before && row.send_before.getTime() <= Date.now()) return await this.fail(row, 'EXPIRED', 'not sent: its link had expired');
+      if (row.send_before !== null && new Date(row.send_before).getTime() <= Date.now())
+        return await this.fail(row, 'EXPIRED', 'not sent: its link had expired');
       if (row.attempts > this.config.maxAttempts) return await this.fail(row, 'MAX_ATTEMPTS', 'not sent: the last attempt was interrupted');
       const data = row.data === null ? undefined : this.cipher.open(row.id, row.template, row.data);
       if (data === undefined) return await this.fail(row, 'UNDECRYPTABLE', 'its data cannot be decrypted (JWT_SECRET changed since it was queued?)');

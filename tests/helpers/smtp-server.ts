@@ -55,8 +55,8 @@ export interface TestSmtpServer {
   pass: string;
   /** Every message accepted so far, in order; `nextMail` removes what it returns. */
   mails: ReceivedMail[];
-  /** How many connections were opened, and how many AUTH attempts failed, since the start. */
-  stats: { connections: number; authFailures: number; transactions: number };
+  /** Since the start: connections opened, AUTH attempts (and failures), messages accepted. */
+  stats: { connections: number; auths: number; authFailures: number; transactions: number };
   /** The first message to `to` (case-insensitive) that arrived or arrives within `timeoutMs`; removed from `mails`. */
   nextMail(to: string, options?: { timeoutMs?: number }): Promise<ReceivedMail>;
   /** Resolves once `count` messages in all have been accepted (bounded by `timeoutMs`), without consuming them. */
@@ -78,7 +78,7 @@ export async function startSmtpServer({
 }: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const mails: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
-  const stats = { connections: 0, authFailures: 0, transactions: 0 };
+  const stats = { connections: 0, auths: 0, authFailures: 0, transactions: 0 };
   let transient = false;
   let permanent = false;
   const arrived = () => waiters.forEach((wake) => wake());
@@ -95,6 +95,7 @@ export async function startSmtpServer({
       callback();
     },
     onAuth(auth, _session, callback) {
+      stats.auths++;
       if (auth.username === user && auth.password === pass) return callback(null, { user: auth.username });
       stats.authFailures++;
       callback(smtpError(535, 'Authentication failed'));
