@@ -105,7 +105,8 @@ export function classify(error: SmtpError, secrets: readonly string[] = []): Ext
   const code = error.responseCode;
   const fivexx = code !== undefined && code >= 500 && code < 600 && code !== 503;
   const permanent = aboutTheMessage && (error.permanent ?? fivexx) === true;
-  const text = code !== undefined && error.response ? error.response : `${error.code ?? error.name}: ${error.message}`;
+  // The server's own reply to the message ("451 4.7.1 Try again later"); otherwise what failed, with its code.
+  const text = aboutTheMessage && error.response ? error.response : `${error.code ?? error.name}: ${error.message}`;
   return { ok: false, permanent, error: sanitize(text, secrets), ...(code !== undefined && { smtpCode: code }) };
 }
 
