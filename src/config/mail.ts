@@ -45,7 +45,7 @@ export interface MailConfig {
 }
 
 const DEVELOPMENT_FROM = 'Gatehouse <no-reply@localhost>';
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$/i;
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1)$/i;
 
 export function readMail(r: EnvReader, production: boolean): MailConfig {
   const smtp = readSmtpUrl(r, production);
@@ -106,7 +106,8 @@ function readSmtpUrl(r: EnvReader, production: boolean): SmtpConfig | undefined 
   if (tlsParam !== null && tlsParam !== 'off') r.problem(`SMTP_URL's tls parameter can only be "off" (got "${tlsParam}")`);
   if (tlsParam === 'off' && scheme === 'smtps') r.problem('SMTP_URL: smtps:// is TLS from the start; tls=off contradicts it');
   const tls: SmtpTls = scheme === 'smtps' ? 'implicit' : tlsParam === 'off' ? 'off' : 'starttls';
-  const host = url.hostname;
+  // An IPv6 literal comes bracketed, as URLs write it; the socket wants it bare.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!host) r.problem('SMTP_URL must name a host');
   // Plain SMTP carries the password and every reset link in clear: in production only to a relay on this host.
   if (production && tls === 'off' && !LOOPBACK.test(host)) {

@@ -70,6 +70,8 @@ export class MailDispatcher {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  // Of the current database outage: one warning when runs start failing, one line when they work again.
+  private failing = false;
 
   constructor(
     private readonly orm: MikroORM,
@@ -132,10 +134,13 @@ export class MailDispatcher {
         const batch = await this.claim();
         await this.sendAll(batch.rows, batch.sendBy);
         full = batch.rows.length === this.config.batchSize;
+        if (this.failing) this.log.info('mail dispatcher: the database answers again');
+        this.failing = false;
       } while ((full || this.again) && !this.stopped);
     } catch (error) {
       // The database is unavailable, most likely: the next tick tries again, and claimed rows come back after their lease.
-      this.log.warn({ err: loggableError(error) }, 'mail dispatcher run failed; will retry');
+      if (!this.failing) this.log.warn({ err: loggableError(error) }, 'mail dispatcher cannot reach the outbox; retrying every poll interval');
+      this.failing = true;
     }
   }
 

@@ -65,6 +65,10 @@ describe('mail configuration', () => {
       expect.stringMatching(/tls=off \(plain text\) is refused in production/),
     ]);
     expect(problemsOf({ ...production, SMTP_URL: 'smtp://localhost:25?tls=off', MAIL_FROM: 'a@b.example' })).toEqual([]);
+    expect(mailConfig({ ...production, SMTP_URL: 'smtp://[::1]:25?tls=off', MAIL_FROM: 'a@b.example' }).smtp).toMatchObject({
+      host: '::1',
+      tls: 'off',
+    });
     expect(problemsOf({ ...production, SMTP_URL: 'smtp://u:p@mail.example' })).toEqual([expect.stringMatching(/^MAIL_FROM is required/)]);
     expect(mailConfig(production)).toMatchObject({ smtp: undefined, enabled: false });
     expect(mailConfig({ ...production, SMTP_URL: 'smtps://u:p@mail.example', MAIL_FROM: 'Acme <no-reply@acme.example>' }).enabled).toBe(true);
