@@ -41,6 +41,7 @@ export type Role =
   | 'USER';
 
 export type SecurityEventType =
+  | 'EMAIL_DELIVERY_FAILED'
   | 'LOGIN_FAILED'
   | 'LOGIN_SUCCEEDED'
   | 'PASSWORD_CHANGED'

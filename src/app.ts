@@ -95,7 +95,22 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     });
     metricsServer = await exposeMetrics(fastify, metrics.registry, config);
     // Background work (src/jobs/): started once everything is wired, stopped first in close().
-    const stopJobs = startJobs([() => services.housekeeping.schedule(database.orm, config.purgeIntervalSeconds, fastify.log)]);
+    if (!config.mail.enabled) {
+      fastify.log.warn('mail is disabled: NODE_ENV=production and no SMTP_URL; email verification, password reset and notices cannot be sent');
+    } else {
+      fastify.log.info(
+        {
+          mail: config.mail.smtp
+            ? { smtp: `${config.mail.smtp.host}:${config.mail.smtp.port}`, tls: config.mail.smtp.tls }
+            : { files: 'DATA_DIR/outbox' },
+        },
+        'mail outbox',
+      );
+    }
+    const stopJobs = startJobs([
+      () => services.housekeeping.schedule(database.orm, config.purgeIntervalSeconds, fastify.log),
+      ...(config.mail.enabled ? [() => services.mailDispatcher.start()] : []),
+    ]);
     const shutdown = gracefulShutdown(fastify, config.shutdownGraceSeconds);
 
     return {

@@ -16,7 +16,8 @@ Commands:
   demote <email>                make the user a USER (refused for the last enabled ADMIN)
   disable <email>               disable the account and end all of its sessions at once
   enable <email>                let the account log in again
-  purge                         delete expired revocations, ended sessions and old security events now
+  purge                         delete expired revocations, ended sessions, old security events and
+                                old sent or failed mail now
   show-config                   print the server's configuration, secrets masked
 
 Uses the same configuration as the server (DATABASE_URL, or the embedded database in DATA_DIR, which

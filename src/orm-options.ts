@@ -8,9 +8,10 @@ import { RateLimitEntry } from './limits/rate-limit-entry.entity';
 import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
 import { User } from './users/user.entity';
+import { OutboxMail } from './mail/outbox-mail.entity';
 import { safeText } from './db/driver-errors';
 
-export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent, RateLimitEntry];
+export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent, RateLimitEntry, OutboxMail];
 
 export interface OrmSettings {
   clientUrl: string;

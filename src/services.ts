@@ -12,6 +12,10 @@ import { ViewerService } from './identity/viewer.service';
 import { AlertService } from './events/alert.service';
 import { SecurityEventService } from './events/security-event.service';
 import { Housekeeping } from './jobs/housekeeping';
+import { MailDispatcher } from './jobs/mail-dispatcher';
+import { MailService } from './mail/mail.service';
+import { OutboxCipher } from './mail/outbox-cipher';
+import { createMailTransport } from './mail/transport';
 import type { Metrics } from './observability/metrics';
 import { RateLimitService, type StoreFactory } from './limits/rate-limit.service';
 import { RotationKey } from './sessions/refresh-token';
@@ -36,6 +40,9 @@ export interface Services {
   passwords: PasswordHasher;
   housekeeping: Housekeeping;
   limits: RateLimitService;
+  mail: MailService;
+  /** Delivers the mail outbox; app.ts starts it as a job when mail is enabled. */
+  mailDispatcher: MailDispatcher;
 }
 
 export function createServices(
@@ -54,6 +61,11 @@ export function createServices(
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
   const limits = new RateLimitService(config.rateLimits, limitStore);
   const signIn = new SignInService(tokens, sessions, events);
+  const mailCipher = new OutboxCipher(config.jwt.secret);
+  const mail = new MailService(config.mail, mailCipher, metrics);
+  // Development without SMTP_URL: the line that names each .eml file is how a developer finds the link.
+  const mailTransport = createMailTransport(config, (file) => log.info({ file }, 'mail written to a file (no SMTP_URL)'));
+  const mailDispatcher = new MailDispatcher(orm, mail, mailTransport, mailCipher, events, metrics, config.mail, log);
   return {
     auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), signIn, sessions, events, limits),
     signIn,
@@ -69,5 +81,7 @@ export function createServices(
     passwords,
     housekeeping: new Housekeeping(config, revocations),
     limits,
+    mail,
+    mailDispatcher,
   };
 }

@@ -51,7 +51,9 @@ export async function runDatabaseCommand(command: string, args: string[], loaded
         return 0;
       default: {
         const deleted = await services.housekeeping.purge(em);
-        io.log(`Deleted ${deleted.revocations} revocations, ${deleted.sessions} sessions and ${deleted.events} security events.`);
+        io.log(
+          `Deleted ${deleted.revocations} revocations, ${deleted.sessions} sessions, ${deleted.events} security events and ${deleted.mail} outbox mails.`,
+        );
         return 0;
       }
     }

@@ -2,7 +2,7 @@ import type { Config } from '../config';
 
 const MASK = '********';
 // Keys whose values are secrets wherever they appear in the configuration.
-const SECRET_KEYS = new Set(['secret', 'privateKey', 'token']);
+const SECRET_KEYS = new Set(['secret', 'privateKey', 'token', 'password']);
 
 /** The configuration as the server sees it, with every secret and URL password masked. */
 export function maskedConfig(config: Config): unknown {

@@ -5,6 +5,7 @@ import { readEvents, type EventsConfig } from './events';
 import { readHttp, type HttpConfig } from './http';
 import { readJwt, type JwtConfig } from './jwt';
 import { readLimits, type LimitsConfig } from './limits';
+import { readMail, type MailConfig } from './mail';
 import { readObservability, type ObservabilityConfig } from './observability';
 import { readPasswords, type PasswordsConfig } from './passwords';
 import { readProcesses, type ProcessesConfig } from './processes';
@@ -19,6 +20,7 @@ export { ConfigError, parseDuration, type RateLimit } from './env';
 export { ensureDevelopmentSecret } from './dev-secret';
 export { JWT_ALGORITHMS, JWT_SECRET_MIN_BYTES, type JwtAlgorithm, type JwtKeyConfig } from './jwt';
 export { threadPoolSize } from './processes';
+export type { SmtpConfig, SmtpTls } from './mail';
 export type { NodeEnv } from './runtime';
 
 export interface Config
@@ -33,7 +35,8 @@ export interface Config
     SessionsConfig,
     EventsConfig,
     LimitsConfig,
-    AuthCacheConfig {}
+    AuthCacheConfig,
+    MailConfig {}
 
 /**
  * Reads and validates the environment. `env` defaults to process.env; tests pass their own.
@@ -52,6 +55,7 @@ export function loadConfig(env: Env = process.env): Config {
   const events = readEvents(r);
   const limits = readLimits(r);
   const authCache = readAuthCache(r);
+  const mail = readMail(r, runtime.production);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze({
     ...runtime,
@@ -65,5 +69,6 @@ export function loadConfig(env: Env = process.env): Config {
     ...events,
     ...limits,
     ...authCache,
+    ...mail,
   });
 }

@@ -12,6 +12,8 @@ export enum SecurityEventType {
   ROLE_CHANGED = 'ROLE_CHANGED',
   USER_DISABLED = 'USER_DISABLED',
   USER_ENABLED = 'USER_ENABLED',
+  /** A mail (a link or a notice) could not be delivered and was given up: details say which template and why. */
+  EMAIL_DELIVERY_FAILED = 'EMAIL_DELIVERY_FAILED',
 }
 
 export enum Severity {
@@ -30,6 +32,7 @@ export const SEVERITY: Record<SecurityEventType, Severity> = {
   ROLE_CHANGED: Severity.WARNING,
   USER_DISABLED: Severity.WARNING,
   USER_ENABLED: Severity.INFO,
+  EMAIL_DELIVERY_FAILED: Severity.WARNING,
 };
 
 registerEnumType(SecurityEventType, { name: 'SecurityEventType' });

@@ -11,16 +11,18 @@ export interface PurgeResult {
   sessions: number;
   events: number;
   rateLimits: number;
+  mail: number;
 }
 
 /**
  * Deletes what can no longer matter: revocations of expired tokens, sessions that ended longer ago than
  * any of their access tokens can live (their refresh tokens go with them), and security events past
- * the retention period. Nothing that could still be presented and accepted is removed.
+ * the retention period, and sent or failed mail past MAIL_OUTBOX_RETENTION. Nothing that could still be
+ * presented and accepted is removed.
  */
 export class Housekeeping {
   constructor(
-    private readonly config: Pick<Config, 'jwt' | 'sessions' | 'securityEventRetentionSeconds'>,
+    private readonly config: Pick<Config, 'jwt' | 'sessions' | 'securityEventRetentionSeconds' | 'mail'>,
     private readonly revocations: RevocationService,
   ) {}
 
@@ -36,6 +38,8 @@ export class Housekeeping {
       events: await deleteInBatches(em, 'security_events', 'id', 'created_at < ?', [ago(this.config.securityEventRetentionSeconds)]),
       // Counters whose window has closed (rate_limits.expire is in Unix milliseconds).
       rateLimits: await deleteInBatches(em, 'rate_limits', 'key', 'expire < ?', [now.getTime()]),
+      // Delivered or given-up mail (their data is already erased); a PENDING message is never purged.
+      mail: await deleteInBatches(em, 'mail_outbox', 'id', "status <> 'PENDING' and created_at < ?", [ago(this.config.mail.outboxRetentionSeconds)]),
     };
   }
 

@@ -68,6 +68,28 @@ export class Metrics {
     ['type'],
   );
 
+  readonly mailQueued = this.counter(
+    'gatehouse_mail_queued_total',
+    'Mails queued in the outbox, by template (counted when queued in a unit of work, before it commits).',
+    ['template'],
+  );
+
+  readonly mailSent = this.counter('gatehouse_mail_sent_total', 'Mails handed to the SMTP server (or written as .eml files), by template.', [
+    'template',
+  ]);
+
+  readonly mailFailed = this.counter(
+    'gatehouse_mail_failed_total',
+    'Mails given up, by template and reason (REJECTED: a 5xx answer; MAX_ATTEMPTS; EXPIRED: past send_before; UNDECRYPTABLE; INVALID).',
+    ['template', 'reason'],
+  );
+
+  readonly mailRetries = this.counter(
+    'gatehouse_mail_retries_total',
+    'Failed attempts to send a mail that will be tried again (no connection, timeout, 4xx), by template.',
+    ['template'],
+  );
+
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
@@ -114,6 +136,30 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(size());
+      },
+    });
+  }
+
+  /** The outbox as the database sees it when scraped: read by one small query (see MailDispatcher.outboxStats). */
+  watchMailOutbox(stats: () => Promise<{ pending: number; oldestPendingSeconds: number }>): void {
+    const registry = this.registry;
+    let last: Promise<{ pending: number; oldestPendingSeconds: number }> | undefined;
+    // Both gauges of one scrape share one query.
+    const read = () => (last ??= stats().finally(() => setImmediate(() => (last = undefined))));
+    new Gauge({
+      name: 'gatehouse_mail_outbox_pending',
+      help: 'Mails waiting in the outbox (PENDING), in every instance.',
+      registers: [registry],
+      async collect() {
+        this.set((await read().catch(() => ({ pending: NaN }))).pending);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_mail_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest mail waiting in the outbox (0 when none waits): grows while SMTP is down.',
+      registers: [registry],
+      async collect() {
+        this.set((await read().catch(() => ({ oldestPendingSeconds: NaN }))).oldestPendingSeconds);
       },
     });
   }

@@ -147,7 +147,7 @@ describe('the CLI, beside the running server', () => {
 
   it('migrates (nothing pending) and purges', async () => {
     expect(await cli(['migrate'])).toEqual({ code: 0, output: 'No pending migrations.' });
-    expect((await cli(['purge'])).output).toMatch(/^Deleted \d+ revocations, \d+ sessions and \d+ security events\.$/);
+    expect((await cli(['purge'])).output).toMatch(/^Deleted \d+ revocations, \d+ sessions, \d+ security events and \d+ outbox mails\.$/);
   });
 });
 

@@ -211,6 +211,19 @@ const INLINE: Record<string, Check> = {
       expect(() => loadConfig({ ...server.env, JWT_ALGORITHM: algorithm, JWT_KEYS: JSON.stringify(keys) })).not.toThrow();
     }
   },
+  // Each setting, with its placeholders as they are, is accepted by the configuration as the README says.
+  'mail-settings': async (code) => {
+    const lines = code
+      .trim()
+      .split('\n')
+      .map((line) => /^([A-Z_]+)=('([^']*)'|(\S+))/.exec(line)!);
+    for (const [, name, , quoted, bare] of lines) {
+      const config = loadConfig({ ...server.env, [name]: quoted ?? bare });
+      if (name === 'SMTP_URL') expect(config.mail.smtp?.url).toBe(bare);
+      else expect(config.mail.from).toBe(quoted);
+    }
+    expect(loadConfig({ ...server.env, SMTP_URL: lines[2][4] }).mail.smtp?.tls).toBe('off');
+  },
   postgresql: notRunnable('creates a database and serves port 4000 until stopped (every test here runs on PostgreSQL with DATABASE_URL)'),
   cli: runCliLines,
 };
