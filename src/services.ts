@@ -12,6 +12,7 @@ import { ViewerService } from './identity/viewer.service';
 import { AlertService } from './events/alert.service';
 import { SecurityEventService } from './events/security-event.service';
 import { Housekeeping } from './jobs/housekeeping';
+import { MailService } from './mail/mail.service';
 import type { Metrics } from './observability/metrics';
 import { RateLimitService, type StoreFactory } from './limits/rate-limit.service';
 import { RotationKey } from './sessions/refresh-token';
@@ -36,6 +37,7 @@ export interface Services {
   passwords: PasswordHasher;
   housekeeping: Housekeeping;
   limits: RateLimitService;
+  mail: MailService;
 }
 
 export function createServices(
@@ -69,5 +71,7 @@ export function createServices(
     passwords,
     housekeeping: new Housekeeping(config, revocations),
     limits,
+    // Stand-in (replaced by the mail branch): mail is disabled in production, where no SMTP_URL is read yet.
+    mail: new MailService(!config.production),
   };
 }

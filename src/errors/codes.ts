@@ -1,3 +1,4 @@
+import { MAIL_CODES } from '../mail/mail.codes';
 import { USER_CODES } from '../users/user.codes';
 import { AUTH_REASONS, CORE_CODES } from './core.codes';
 import { composeTables, namesOf, type ErrorCodeSpec } from './define';
@@ -11,7 +12,7 @@ import { composeTables, namesOf, type ErrorCodeSpec } from './define';
 // (tests/unit/error-codes.test.ts checks it). This is the one module of errors/ that imports a feature
 // folder, and only its codes file, the way the entity list does.
 
-export const ERROR_CODES = composeTables(CORE_CODES, USER_CODES);
+export const ERROR_CODES = composeTables(CORE_CODES, USER_CODES, MAIL_CODES);
 export const REASONS = composeTables(AUTH_REASONS);
 
 /** Every code's name, for raise sites and comparisons: `ErrorCode.RATE_LIMITED === 'RATE_LIMITED'`. */
