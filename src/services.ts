@@ -71,7 +71,6 @@ export function createServices(
     passwords,
     housekeeping: new Housekeeping(config, revocations),
     limits,
-    // Stand-in (replaced by the mail branch): mail is disabled in production, where no SMTP_URL is read yet.
-    mail: new MailService(!config.production),
+    mail: new MailService(config.recovery.mailEnabled),
   };
 }

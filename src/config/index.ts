@@ -8,6 +8,7 @@ import { readLimits, type LimitsConfig } from './limits';
 import { readObservability, type ObservabilityConfig } from './observability';
 import { readPasswords, type PasswordsConfig } from './passwords';
 import { readProcesses, type ProcessesConfig } from './processes';
+import { readRecovery, type RecoveryConfig } from './recovery';
 import { readRuntime, type RuntimeConfig } from './runtime';
 import { readSessions, type SessionsConfig } from './sessions';
 
@@ -33,7 +34,8 @@ export interface Config
     SessionsConfig,
     EventsConfig,
     LimitsConfig,
-    AuthCacheConfig {}
+    AuthCacheConfig,
+    RecoveryConfig {}
 
 /**
  * Reads and validates the environment. `env` defaults to process.env; tests pass their own.
@@ -52,6 +54,7 @@ export function loadConfig(env: Env = process.env): Config {
   const events = readEvents(r);
   const limits = readLimits(r);
   const authCache = readAuthCache(r);
+  const recovery = readRecovery(r, runtime.production);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze({
     ...runtime,
@@ -65,5 +68,6 @@ export function loadConfig(env: Env = process.env): Config {
     ...events,
     ...limits,
     ...authCache,
+    ...recovery,
   });
 }

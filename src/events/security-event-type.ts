@@ -12,6 +12,16 @@ export enum SecurityEventType {
   ROLE_CHANGED = 'ROLE_CHANGED',
   USER_DISABLED = 'USER_DISABLED',
   USER_ENABLED = 'USER_ENABLED',
+  /** The account's address was proven by a verification link. */
+  EMAIL_VERIFIED = 'EMAIL_VERIFIED',
+  /** A reset link was sent (recorded for existing, enabled accounts only). */
+  PASSWORD_RESET_REQUESTED = 'PASSWORD_RESET_REQUESTED',
+  /** The password was set through a reset link: every session ended. */
+  PASSWORD_RESET = 'PASSWORD_RESET',
+  /** A confirmation link was sent to a new address. */
+  EMAIL_CHANGE_REQUESTED = 'EMAIL_CHANGE_REQUESTED',
+  /** The account's address changed (confirmed from the new address). */
+  EMAIL_CHANGED = 'EMAIL_CHANGED',
 }
 
 export enum Severity {
@@ -30,6 +40,11 @@ export const SEVERITY: Record<SecurityEventType, Severity> = {
   ROLE_CHANGED: Severity.WARNING,
   USER_DISABLED: Severity.WARNING,
   USER_ENABLED: Severity.INFO,
+  EMAIL_VERIFIED: Severity.INFO,
+  PASSWORD_RESET_REQUESTED: Severity.INFO,
+  PASSWORD_RESET: Severity.WARNING,
+  EMAIL_CHANGE_REQUESTED: Severity.INFO,
+  EMAIL_CHANGED: Severity.WARNING,
 };
 
 registerEnumType(SecurityEventType, { name: 'SecurityEventType' });
