@@ -11,12 +11,13 @@ export interface PurgeResult {
   sessions: number;
   events: number;
   rateLimits: number;
+  emailTokens: number;
 }
 
 /**
  * Deletes what can no longer matter: revocations of expired tokens, sessions that ended longer ago than
- * any of their access tokens can live (their refresh tokens go with them), and security events past
- * the retention period. Nothing that could still be presented and accepted is removed.
+ * any of their access tokens can live (their refresh tokens go with them), security events past
+ * the retention period, and used or long-expired link tokens. Nothing that could still be presented and accepted is removed.
  */
 export class Housekeeping {
   constructor(
@@ -36,6 +37,9 @@ export class Housekeeping {
       events: await deleteInBatches(em, 'security_events', 'id', 'created_at < ?', [ago(this.config.securityEventRetentionSeconds)]),
       // Counters whose window has closed (rate_limits.expire is in Unix milliseconds).
       rateLimits: await deleteInBatches(em, 'rate_limits', 'key', 'expire < ?', [now.getTime()]),
+      // Link tokens once used (a used and an unknown token answer alike), and a day after they expired (until
+      // then a late click is told "expired" rather than "invalid").
+      emailTokens: await deleteInBatches(em, 'email_tokens', 'id', 'used_at is not null or expires_at < ?', [ago(86400)]),
     };
   }
 
