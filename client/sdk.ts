@@ -18,6 +18,13 @@ export * from './documents';
 
 
 
+
+
+
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -35,6 +42,27 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     ChangePassword(variables: Operations.ChangePasswordMutationVariables, options?: C): Promise<Operations.ChangePasswordMutation> {
       return requester<Operations.ChangePasswordMutation, Operations.ChangePasswordMutationVariables>(Operations.ChangePasswordDocument, variables, options) as Promise<Operations.ChangePasswordMutation>;
+    },
+    RequestEmailVerification(variables?: Operations.RequestEmailVerificationMutationVariables, options?: C): Promise<Operations.RequestEmailVerificationMutation> {
+      return requester<Operations.RequestEmailVerificationMutation, Operations.RequestEmailVerificationMutationVariables>(Operations.RequestEmailVerificationDocument, variables, options) as Promise<Operations.RequestEmailVerificationMutation>;
+    },
+    ResendVerificationEmail(variables: Operations.ResendVerificationEmailMutationVariables, options?: C): Promise<Operations.ResendVerificationEmailMutation> {
+      return requester<Operations.ResendVerificationEmailMutation, Operations.ResendVerificationEmailMutationVariables>(Operations.ResendVerificationEmailDocument, variables, options) as Promise<Operations.ResendVerificationEmailMutation>;
+    },
+    VerifyEmail(variables: Operations.VerifyEmailMutationVariables, options?: C): Promise<Operations.VerifyEmailMutation> {
+      return requester<Operations.VerifyEmailMutation, Operations.VerifyEmailMutationVariables>(Operations.VerifyEmailDocument, variables, options) as Promise<Operations.VerifyEmailMutation>;
+    },
+    RequestPasswordReset(variables: Operations.RequestPasswordResetMutationVariables, options?: C): Promise<Operations.RequestPasswordResetMutation> {
+      return requester<Operations.RequestPasswordResetMutation, Operations.RequestPasswordResetMutationVariables>(Operations.RequestPasswordResetDocument, variables, options) as Promise<Operations.RequestPasswordResetMutation>;
+    },
+    ResetPassword(variables: Operations.ResetPasswordMutationVariables, options?: C): Promise<Operations.ResetPasswordMutation> {
+      return requester<Operations.ResetPasswordMutation, Operations.ResetPasswordMutationVariables>(Operations.ResetPasswordDocument, variables, options) as Promise<Operations.ResetPasswordMutation>;
+    },
+    RequestEmailChange(variables: Operations.RequestEmailChangeMutationVariables, options?: C): Promise<Operations.RequestEmailChangeMutation> {
+      return requester<Operations.RequestEmailChangeMutation, Operations.RequestEmailChangeMutationVariables>(Operations.RequestEmailChangeDocument, variables, options) as Promise<Operations.RequestEmailChangeMutation>;
+    },
+    ConfirmEmailChange(variables: Operations.ConfirmEmailChangeMutationVariables, options?: C): Promise<Operations.ConfirmEmailChangeMutation> {
+      return requester<Operations.ConfirmEmailChangeMutation, Operations.ConfirmEmailChangeMutationVariables>(Operations.ConfirmEmailChangeDocument, variables, options) as Promise<Operations.ConfirmEmailChangeMutation>;
     },
     Me(variables?: Operations.MeQueryVariables, options?: C): Promise<Operations.MeQuery> {
       return requester<Operations.MeQuery, Operations.MeQueryVariables>(Operations.MeDocument, variables, options) as Promise<Operations.MeQuery>;

@@ -59,7 +59,8 @@ export function createSessionClient({ url, fetch = globalThis.fetch, tokens = nu
     try {
       return await attempt();
     } catch (error) {
-      const expired = error instanceof GatehouseError && error.reason === 'TOKEN_EXPIRED';
+      // UNAUTHENTICATED only: a link token's TOKEN_EXPIRED (BAD_USER_INPUT, field token) is not the access token's.
+      const expired = error instanceof GatehouseError && error.code === 'UNAUTHENTICATED' && error.reason === 'TOKEN_EXPIRED';
       if (!expired || document === RefreshDocument || !current?.refreshToken) throw error;
       await refreshOnce().catch(() => {
         throw error;

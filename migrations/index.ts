@@ -5,6 +5,7 @@ import { Migration20261129173150 } from './Migration20261129173150';
 import { Migration20261129191500 } from './Migration20261129191500';
 import { Migration20261201090000 } from './Migration20261201090000';
 import { Migration20261205100000 } from './Migration20261205100000';
+import { Migration20261205110000 } from './Migration20261205110000';
 
 // Every migration, in order. `npm run migration:create` writes a new file in this folder; add it here
 // (a test fails when a migration file is missing from this list).
@@ -15,4 +16,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129191500', class: Migration20261129191500 },
   { name: 'Migration20261201090000', class: Migration20261201090000 },
   { name: 'Migration20261205100000', class: Migration20261205100000 },
+  { name: 'Migration20261205110000', class: Migration20261205110000 },
 ];

@@ -22,6 +22,8 @@ for (let i = 0; i < TOKENS; i++) {
     {
       id: userId,
       email: `someone-${i}@example.com`,
+      // Verified: the longer row, as the worst case.
+      email_verified_at: now,
       role: 'USER',
       created_at: now,
       updated_at: now,

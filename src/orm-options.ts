@@ -5,13 +5,14 @@ import { migrationsList } from '../migrations';
 import { RevokedToken } from './tokens/revoked-token.entity';
 import { SecurityEvent } from './events/security-event.entity';
 import { RateLimitEntry } from './limits/rate-limit-entry.entity';
+import { EmailToken } from './recovery/email-token.entity';
 import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
 import { User } from './users/user.entity';
 import { OutboxMail } from './mail/outbox-mail.entity';
 import { safeText } from './db/driver-errors';
 
-export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent, RateLimitEntry, OutboxMail];
+export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent, RateLimitEntry, OutboxMail, EmailToken];
 
 export interface OrmSettings {
   clientUrl: string;

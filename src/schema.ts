@@ -6,11 +6,12 @@ import { AuthResolver } from './auth/auth.resolver';
 import { SecurityEventResolver } from './events/security-event.resolver';
 import { SessionResolver } from './sessions/session.resolver';
 import { AdminResolver } from './admin/admin.resolver';
+import { RecoveryResolver } from './recovery/recovery.resolver';
 import { UserResolver } from './users/user.resolver';
 
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AuthResolver, UserResolver, SessionResolver, AdminResolver, SecurityEventResolver],
+    resolvers: [AuthResolver, UserResolver, SessionResolver, AdminResolver, SecurityEventResolver, RecoveryResolver],
     authChecker,
     authMode: 'error',
     // Inputs are checked by the services, which raise BAD_USER_INPUT with the offending field.

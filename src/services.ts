@@ -23,6 +23,11 @@ import { SessionControlService } from './sessions/session-control.service';
 import { SessionService } from './sessions/session.service';
 import { AdminService } from './admin/admin.service';
 import { UserService } from './users/user.service';
+import { AccountNotices } from './recovery/account-notices';
+import { EmailChangeService } from './recovery/email-change.service';
+import { LinkTokenService } from './recovery/link-token.service';
+import { PasswordResetService } from './recovery/password-reset.service';
+import { VerificationService } from './recovery/verification.service';
 
 /** Process-wide services; per-request state (the EntityManager, the viewer) is passed in by callers. */
 export interface Services {
@@ -43,6 +48,9 @@ export interface Services {
   mail: MailService;
   /** Delivers the mail outbox; app.ts starts it as a job when mail is enabled. */
   mailDispatcher: MailDispatcher;
+  verification: VerificationService;
+  passwordReset: PasswordResetService;
+  emailChange: EmailChangeService;
 }
 
 export function createServices(
@@ -66,8 +74,18 @@ export function createServices(
   // Development without SMTP_URL: the line that names each .eml file is how a developer finds the link.
   const mailTransport = createMailTransport(config, (file) => log.info({ file }, 'mail written to a file (no SMTP_URL)'));
   const mailDispatcher = new MailDispatcher(orm, mail, mailTransport, mailCipher, events, metrics, config.mail, log);
+  const policy = new PasswordPolicy(config.passwords, log);
+  // Account recovery (src/recovery/) implements the notices auth/ asks for (auth/ does not import it).
+  const links = new LinkTokenService(config.recovery);
+  const verification = new VerificationService(links, mail, limits, events);
+  const notifier = new AccountNotices(config.recovery, mail, links, verification);
+  const auth = new AuthService(passwords, policy, signIn, sessions, events, limits, {
+    requireVerifiedEmail: config.recovery.requireVerifiedEmail,
+    reauthWindowSeconds: config.sessions.reauthWindowSeconds,
+    notifier,
+  });
   return {
-    auth: new AuthService(passwords, new PasswordPolicy(config.passwords, log), signIn, sessions, events, limits),
+    auth,
     signIn,
     viewer: new ViewerService(tokens, events, orm.em.getConnection(), authCache),
     sessions,
@@ -83,5 +101,8 @@ export function createServices(
     limits,
     mail,
     mailDispatcher,
+    verification,
+    passwordReset: new PasswordResetService(links, mail, limits, events, passwords, policy, sessions),
+    emailChange: new EmailChangeService(links, mail, limits, events, auth),
   };
 }

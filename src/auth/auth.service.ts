@@ -11,9 +11,11 @@ import { parseEmail } from '../users/email';
 import { emailSkeleton, mixedScriptProblem } from '../users/lookalike';
 import { Role } from '../users/role';
 import { User } from '../users/user.entity';
+import { DEFAULT_ACCOUNT_OPTIONS, type AccountOptions } from './account-notifier';
 import type { AuthPayload } from './auth.payload';
 import type { PasswordHasher } from './password-hasher';
 import { assertPasswordNotOversized, type PasswordPolicy } from './password-policy';
+import { authenticatedWithin } from './recent-authentication';
 import type { SignInService } from './sign-in.service';
 import type { Viewer } from '../identity/viewer';
 
@@ -39,16 +41,31 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly events: SecurityEventService,
     private readonly limits: RateLimitService,
+    private readonly options: AccountOptions = DEFAULT_ACCOUNT_OPTIONS,
   ) {}
 
   async register(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
     await this.limits.consumeIp('register', client.ip);
+    if (this.options.requireVerifiedEmail) {
+      // No session for an unverified account: it exists now, and its verification mail is queued with it.
+      await this.createAccount(em, input, Role.USER, (tx, user) => this.options.notifier.accountCreated(tx, user));
+      this.options.notifier.committed();
+      throw unauthenticated(AuthReason.EMAIL_NOT_VERIFIED);
+    }
     const user = await this.createAccount(em, input);
     return this.signIn.complete(em, user, client, { amr: PASSWORD });
   }
 
-  /** A new account whose email is free and whose password passes the policy (also the CLI's create-user). */
-  async createAccount(em: EntityManager, input: Credentials, role = Role.USER): Promise<User> {
+  /**
+   * A new account whose email is free and whose password passes the policy (also the CLI's create-user).
+   * `also` runs in the transaction that inserts it (after the insert), e.g. to queue its verification mail.
+   */
+  async createAccount(
+    em: EntityManager,
+    input: Credentials,
+    role = Role.USER,
+    also?: (tx: EntityManager, user: User) => Promise<void>,
+  ): Promise<User> {
     const email = parseEmail(input.email);
     if (!email.ok) throw badUserInput('email', email.message);
     // New addresses only: an older account's address keeps working for login whatever it mixes.
@@ -60,14 +77,20 @@ export class AuthService {
     const alike = { $or: [{ email: email.email }, { emailSkeleton: emailSkeleton(email.email) }] };
     if ((await em.count(User, alike)) > 0) throw emailTaken();
 
-    const user = em.create(User, { email: email.email, passwordHash: await this.passwords.hash(input.password), role });
+    // Hashed before any transaction starts: bcrypt holds no pool connection.
+    const passwordHash = await this.passwords.hash(input.password);
+    const insert = async (tx: EntityManager) => {
+      const user = tx.create(User, { email: email.email, passwordHash, role });
+      await tx.flush();
+      if (also) await also(tx, user);
+      return user;
+    };
     try {
-      await em.flush();
+      return also ? await em.transactional(insert) : await insert(em);
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) throw emailTaken();
       throw error;
     }
-    return user;
   }
 
   /**
@@ -92,6 +115,7 @@ export class AuthService {
     await this.limits.clearAccount(accountKey, client.ip);
     // Said only to someone who knows the password.
     if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
+    if (this.options.requireVerifiedEmail && !user.emailVerifiedAt) throw unauthenticated(AuthReason.EMAIL_NOT_VERIFIED);
     // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
     const rehash = this.passwords.needsRehash(checkedHash) ? await this.passwords.hash(input.password) : undefined;
     const grant = await em.transactional(async (tx) => {
@@ -103,15 +127,20 @@ export class AuthService {
       if (current.passwordHash !== checkedHash) throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
       if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       if (rehash) current.passwordHash = rehash;
-      return this.signIn.startSession(tx, current, client, { amr: PASSWORD });
+      const started = await this.signIn.startSession(tx, current, client, { amr: PASSWORD });
+      await this.options.notifier.signedIn(tx, current, started.session, client);
+      return started;
     });
+    this.options.notifier.committed();
     return this.signIn.finish(grant, client, SecurityEventType.LOGIN_SUCCEEDED);
   }
 
   /** Rotates a refresh token. A rotated token presented after the grace window ends its session: theft. */
   async refresh(em: EntityManager, refreshToken: string, client: ClientInfo): Promise<AuthPayload> {
     await this.limits.consumeIp('refresh', client.ip);
-    const outcome = await this.sessions.rotate(em, refreshToken);
+    // REQUIRE_VERIFIED_EMAIL also ends the refreshes of sessions opened before it was turned on.
+    const accept = this.options.requireVerifiedEmail ? refuseUnverified : undefined;
+    const outcome = await this.sessions.rotate(em, refreshToken, accept);
     if (outcome.kind === 'reused') {
       await this.events.record({
         type: SecurityEventType.REFRESH_TOKEN_REUSE,
@@ -152,16 +181,41 @@ export class AuthService {
       if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       current.passwordHash = passwordHash;
       await this.sessions.revokeAll(tx, user.id, RevokeReason.PASSWORD_CHANGED);
+      await this.options.notifier.passwordChanged(tx, current, client);
       return this.signIn.startSession(tx, current, client, { amr: PASSWORD });
     });
     if (!grant) return this.wrongCurrentPassword(user.id, client);
+    this.options.notifier.committed();
     await this.limits.clearAccount(user.email, client.ip);
     return this.signIn.finish(grant, client, SecurityEventType.PASSWORD_CHANGED);
   }
 
+  /**
+   * Step-up before a sensitive change (changing the email address): the current password when it is given
+   * (counted by the per-account limits like changePassword's, wrong: BAD_USER_INPUT on currentPassword),
+   * else a session that started within REAUTH_WINDOW (else REAUTHENTICATION_REQUIRED).
+   */
+  async stepUp(em: EntityManager, viewer: Viewer, currentPassword: string | null | undefined, client: ClientInfo, via: string): Promise<void> {
+    if (currentPassword === null || currentPassword === undefined) {
+      if (!(await authenticatedWithin(em, viewer, this.options.reauthWindowSeconds))) throw unauthenticated(AuthReason.REAUTHENTICATION_REQUIRED);
+      return;
+    }
+    assertPasswordNotOversized(currentPassword, 'currentPassword');
+    const { user } = viewer;
+    await this.limits.consumeAccountAttempt(user.email, client.ip);
+    const { passwordHash } = await em.findOneOrFail(User, user.id, { refresh: true });
+    if (!(await this.passwords.verify(currentPassword, passwordHash))) return this.wrongCurrentPassword(user.id, client, via);
+    await this.limits.clearAccount(user.email, client.ip);
+  }
+
   /** Recorded after any transaction: the event has its own connection, which must not wait on that one. */
-  private async wrongCurrentPassword(userId: string, client: ClientInfo): Promise<never> {
-    await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId, client, details: { via: 'changePassword' } });
+  private async wrongCurrentPassword(userId: string, client: ClientInfo, via = 'changePassword'): Promise<never> {
+    await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId, client, details: { via } });
     throw badUserInput('currentPassword', 'The current password is not correct.');
   }
+}
+
+/** REQUIRE_VERIFIED_EMAIL, for a refresh: checked under the session's lock, before the token rotates. */
+function refuseUnverified(user: User): void {
+  if (!user.emailVerifiedAt) throw unauthenticated(AuthReason.EMAIL_NOT_VERIFIED);
 }

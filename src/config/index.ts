@@ -9,6 +9,7 @@ import { readMail, type MailConfig } from './mail';
 import { readObservability, type ObservabilityConfig } from './observability';
 import { readPasswords, type PasswordsConfig } from './passwords';
 import { readProcesses, type ProcessesConfig } from './processes';
+import { readRecovery, type RecoveryConfig } from './recovery';
 import { readRuntime, type RuntimeConfig } from './runtime';
 import { readSessions, type SessionsConfig } from './sessions';
 
@@ -36,7 +37,8 @@ export interface Config
     EventsConfig,
     LimitsConfig,
     AuthCacheConfig,
-    MailConfig {}
+    MailConfig,
+    RecoveryConfig {}
 
 /**
  * Reads and validates the environment. `env` defaults to process.env; tests pass their own.
@@ -56,6 +58,7 @@ export function loadConfig(env: Env = process.env): Config {
   const limits = readLimits(r);
   const authCache = readAuthCache(r);
   const mail = readMail(r, runtime.production);
+  const recovery = readRecovery(r, runtime.production, mail.mail.enabled);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze({
     ...runtime,
@@ -70,5 +73,6 @@ export function loadConfig(env: Env = process.env): Config {
     ...limits,
     ...authCache,
     ...mail,
+    ...recovery,
   });
 }

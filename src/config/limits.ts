@@ -1,9 +1,9 @@
-import { ACCOUNT_LIMITS, AUTH_OPERATIONS, perIpLimitKey, type AccountLimit, type AuthOperation } from './operations';
+import { ACCOUNT_LIMITS, AUTH_OPERATIONS, MAIL_LIMITS, perIpLimitKey, type AccountLimit, type AuthOperation, type MailLimit } from './operations';
 import type { EnvReader, RateLimit } from './env';
 
 /** One limit per auth operation per client IP (loginPerIp, ...) and the per-account ones: src/config/operations.ts. */
 export type RateLimitsConfig = { readonly [Name in AuthOperation as `${Name}PerIp`]: RateLimit } & {
-  readonly [Name in AccountLimit]: RateLimit;
+  readonly [Name in AccountLimit | MailLimit]: RateLimit;
 };
 
 export interface LimitsConfig {
@@ -29,6 +29,7 @@ export function readLimits(r: EnvReader): LimitsConfig {
     rateLimits: Object.fromEntries([
       ...AUTH_OPERATIONS.map(({ name, limitVariable, defaultLimit }) => [perIpLimitKey(name), r.rate(limitVariable, defaultLimit)]),
       ...ACCOUNT_LIMITS.map(({ name, limitVariable, defaultLimit }) => [name, r.rate(limitVariable, defaultLimit)]),
+      ...MAIL_LIMITS.map(({ name, limitVariable, defaultLimit }) => [name, r.rate(limitVariable, defaultLimit)]),
     ]) as RateLimitsConfig,
     graphqlLimits: {
       maxDepth: r.int('GRAPHQL_MAX_DEPTH', 10, 2, 100),

@@ -21,6 +21,39 @@ export const AUTH_OPERATIONS = [
   { name: 'register', limitVariable: 'RATE_LIMIT_REGISTER_IP', defaultLimit: '10/1h', store: 'ip-register', authField: true },
   { name: 'refresh', limitVariable: 'RATE_LIMIT_REFRESH_IP', defaultLimit: '120/1m', store: 'ip-refresh', authField: true },
   { name: 'changePassword', limitVariable: 'RATE_LIMIT_PASSWORD_CHANGE_IP', defaultLimit: '10/1h', store: 'ip-password', authField: true },
+  // Account recovery by email (src/recovery/). The mutations that send a link are also limited per address
+  // (MAIL_LIMITS); the ones that take a link token are auth fields: aliases would multiply token guesses.
+  {
+    name: 'requestEmailVerification',
+    limitVariable: 'RATE_LIMIT_VERIFICATION_REQUEST_IP',
+    defaultLimit: '20/1h',
+    store: 'ip-verify-req',
+    authField: false,
+  },
+  {
+    name: 'resendVerificationEmail',
+    limitVariable: 'RATE_LIMIT_VERIFICATION_RESEND_IP',
+    defaultLimit: '20/1h',
+    store: 'ip-verify-resend',
+    authField: false,
+  },
+  { name: 'verifyEmail', limitVariable: 'RATE_LIMIT_VERIFY_EMAIL_IP', defaultLimit: '30/1h', store: 'ip-verify', authField: true },
+  {
+    name: 'requestPasswordReset',
+    limitVariable: 'RATE_LIMIT_PASSWORD_RESET_REQUEST_IP',
+    defaultLimit: '20/1h',
+    store: 'ip-reset-req',
+    authField: false,
+  },
+  { name: 'resetPassword', limitVariable: 'RATE_LIMIT_PASSWORD_RESET_IP', defaultLimit: '30/1h', store: 'ip-reset', authField: true },
+  { name: 'requestEmailChange', limitVariable: 'RATE_LIMIT_EMAIL_CHANGE_REQUEST_IP', defaultLimit: '20/1h', store: 'ip-email-req', authField: false },
+  {
+    name: 'confirmEmailChange',
+    limitVariable: 'RATE_LIMIT_EMAIL_CHANGE_CONFIRM_IP',
+    defaultLimit: '30/1h',
+    store: 'ip-email-confirm',
+    authField: true,
+  },
 ] as const satisfies readonly AuthOperationSpec[];
 
 export type AuthOperation = (typeof AUTH_OPERATIONS)[number]['name'];
@@ -38,5 +71,16 @@ export const ACCOUNT_LIMITS = [
 
 export type AccountLimit = (typeof ACCOUNT_LIMITS)[number]['name'];
 
+/**
+ * Mails with a link per target address, whatever asked for them (requestPasswordReset,
+ * resendVerificationEmail, requestEmailVerification, requestEmailChange share one count per address),
+ * counted for addresses with no account too, so the limit answers alike whether or not one exists.
+ */
+export const MAIL_LIMITS = [
+  { name: 'mailPerAddress', limitVariable: 'RATE_LIMIT_MAIL_ADDRESS', defaultLimit: '3/1h', store: 'mail-addr' },
+] as const satisfies readonly Omit<AuthOperationSpec, 'authField'>[];
+
+export type MailLimit = (typeof MAIL_LIMITS)[number]['name'];
+
 /** Every rate-limit variable, in the order the configuration reads them. */
-export const RATE_LIMIT_SETTINGS = [...AUTH_OPERATIONS, ...ACCOUNT_LIMITS];
+export const RATE_LIMIT_SETTINGS = [...AUTH_OPERATIONS, ...ACCOUNT_LIMITS, ...MAIL_LIMITS];

@@ -19,12 +19,18 @@ export const REASONS = composeTables(AUTH_REASONS);
 export const ErrorCode = namesOf(ERROR_CODES);
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** Every `extensions.reason` (they come with UNAUTHENTICATED): `unauthenticated(AuthReason.TOKEN_EXPIRED)`. */
+/**
+ * Every `extensions.reason`: they come with UNAUTHENTICATED (`unauthenticated(AuthReason.TOKEN_EXPIRED)`),
+ * and those with a `linkMessage` also with BAD_USER_INPUT for a link token (`linkTokenRefused`).
+ */
 export const AuthReason = namesOf(REASONS);
 export type AuthReason = keyof typeof REASONS;
 
 /** The codes our own errors carry: each has its message. */
 export type OwnErrorCode = { [K in ErrorCode]: (typeof ERROR_CODES)[K] extends { message: string } ? K : never }[ErrorCode];
+
+/** The reasons whose message has a link-token variant. */
+export type LinkTokenReason = { [K in AuthReason]: (typeof REASONS)[K] extends { linkMessage: string } ? K : never }[AuthReason];
 
 /** The reasons whose message has a refresh-token variant. */
 export type RefreshTokenReason = { [K in AuthReason]: (typeof REASONS)[K] extends { refreshTokenMessage: string } ? K : never }[AuthReason];

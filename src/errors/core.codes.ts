@@ -26,17 +26,30 @@ export const CORE_CODES = defineErrorCodes({
   OPERATION_RESOLUTION_FAILURE: { status: 400, passthrough: true },
 });
 
-/** `extensions.reason` values that come with UNAUTHENTICATED, each with its message. */
+/**
+ * `extensions.reason` values that come with UNAUTHENTICATED, each with its message. TOKEN_INVALID and
+ * TOKEN_EXPIRED also come with BAD_USER_INPUT (`field: token`) for a link token, with their `linkMessage`:
+ * those mutations need no sign-in, and a client that signs its user out on UNAUTHENTICATED must not do so
+ * for a stale link clicked while signed in.
+ */
 export const AUTH_REASONS = defineReasons({
   TOKEN_MISSING: { message: 'Authentication required: send an access token as "Authorization: Bearer <token>".' },
-  TOKEN_INVALID: { message: 'The access token is invalid.', refreshTokenMessage: 'The refresh token is invalid.' },
-  TOKEN_EXPIRED: { message: 'The access token has expired.' },
+  TOKEN_INVALID: {
+    message: 'The access token is invalid.',
+    refreshTokenMessage: 'The refresh token is invalid.',
+    linkMessage: 'This link is invalid or was already used. Request a new one.',
+  },
+  TOKEN_EXPIRED: { message: 'The access token has expired.', linkMessage: 'This link has expired. Request a new one.' },
   TOKEN_REVOKED: { message: 'The access token has been revoked.' },
   INVALID_CREDENTIALS: { message: 'Invalid email or password.' },
   SESSION_EXPIRED: { message: 'The session has expired. Log in again.' },
   SESSION_REVOKED: { message: 'The session has been ended. Log in again.' },
   REFRESH_TOKEN_REUSED: { message: 'This refresh token was already used. The session has been ended for safety. Log in again.' },
   USER_DISABLED: { message: 'This account is disabled.' },
+  // REQUIRE_VERIFIED_EMAIL: said only after the right password (and after USER_DISABLED).
+  EMAIL_NOT_VERIFIED: {
+    message: 'Confirm your email address first: open the link we sent you, or ask for a new one (resendVerificationEmail).',
+  },
   // Step-up: a sensitive change needs a sign-in (or a password check) within REAUTH_WINDOW.
   REAUTHENTICATION_REQUIRED: { message: 'This change needs a recent sign-in: confirm your password (and second factor) and try again.' },
 });

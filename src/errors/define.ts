@@ -33,11 +33,16 @@ export interface ErrorCodeSpec {
   readonly documentError?: boolean;
 }
 
-/** What a client sees of one `extensions.reason` (they come with UNAUTHENTICATED). */
+/** What a client sees of one `extensions.reason` (they come with UNAUTHENTICATED, or with BAD_USER_INPUT for a link token). */
 export interface ReasonSpec {
   readonly message: string;
   /** The message as it reads when a refresh token (argument or cookie), not the access token, was refused. */
   readonly refreshTokenMessage?: string;
+  /**
+   * The message as it reads when a link token from a mail (verify, reset, confirm a new address) was
+   * refused; that error's code is BAD_USER_INPUT with `field: token`, not UNAUTHENTICATED.
+   */
+  readonly linkMessage?: string;
 }
 
 export type ErrorCodeTable = { readonly [code: string]: ErrorCodeSpec & { readonly code: string } };

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { ERROR_CODES, ErrorCode, REASONS, type AuthReason, type OwnErrorCode, type RefreshTokenReason } from './codes';
+import { ERROR_CODES, ErrorCode, REASONS, type AuthReason, type LinkTokenReason, type OwnErrorCode, type RefreshTokenReason } from './codes';
 
 /** An error whose message and extensions are safe to show a client as they are. */
 export class AppError extends GraphQLError {
@@ -19,11 +19,19 @@ export const unauthenticated = (reason: AuthReason): AppError => new AppError(Er
 export const refreshTokenRefused = (reason: RefreshTokenReason): AppError =>
   new AppError(ErrorCode.UNAUTHENTICATED, REASONS[reason].refreshTokenMessage, { reason });
 
+/**
+ * A link token from a mail (verify, reset, confirm a new address) was refused: BAD_USER_INPUT on the
+ * `token` field, with the reason and a message that names the link. Not UNAUTHENTICATED: these mutations
+ * need no sign-in, and clients sign their user out on UNAUTHENTICATED.
+ */
+export const linkTokenRefused = (reason: LinkTokenReason): AppError =>
+  new AppError(ErrorCode.BAD_USER_INPUT, REASONS[reason].linkMessage, { field: 'token', reason });
+
 export const forbidden = (): AppError => new AppError(ErrorCode.FORBIDDEN);
 
 export const badUserInput = (field: string, message: string): AppError => new AppError(ErrorCode.BAD_USER_INPUT, message, { field });
 
-export const emailTaken = (): AppError => new AppError(ErrorCode.EMAIL_TAKEN, undefined, { field: 'email' });
+export const emailTaken = (field = 'email'): AppError => new AppError(ErrorCode.EMAIL_TAKEN, undefined, { field });
 
 export const notFound = (): AppError => new AppError(ErrorCode.NOT_FOUND);
 

@@ -14,6 +14,16 @@ export enum SecurityEventType {
   USER_ENABLED = 'USER_ENABLED',
   /** A mail (a link or a notice) could not be delivered and was given up: details say which template and why. */
   EMAIL_DELIVERY_FAILED = 'EMAIL_DELIVERY_FAILED',
+  /** The account's address was proven by a verification link. */
+  EMAIL_VERIFIED = 'EMAIL_VERIFIED',
+  /** A reset link was sent (recorded for existing, enabled accounts only). */
+  PASSWORD_RESET_REQUESTED = 'PASSWORD_RESET_REQUESTED',
+  /** The password was set through a reset link: every session ended. */
+  PASSWORD_RESET = 'PASSWORD_RESET',
+  /** A confirmation link was sent to a new address. */
+  EMAIL_CHANGE_REQUESTED = 'EMAIL_CHANGE_REQUESTED',
+  /** The account's address changed (confirmed from the new address). */
+  EMAIL_CHANGED = 'EMAIL_CHANGED',
 }
 
 export enum Severity {
@@ -33,6 +43,11 @@ export const SEVERITY: Record<SecurityEventType, Severity> = {
   USER_DISABLED: Severity.WARNING,
   USER_ENABLED: Severity.INFO,
   EMAIL_DELIVERY_FAILED: Severity.WARNING,
+  EMAIL_VERIFIED: Severity.INFO,
+  PASSWORD_RESET_REQUESTED: Severity.INFO,
+  PASSWORD_RESET: Severity.WARNING,
+  EMAIL_CHANGE_REQUESTED: Severity.INFO,
+  EMAIL_CHANGED: Severity.WARNING,
 };
 
 registerEnumType(SecurityEventType, { name: 'SecurityEventType' });

@@ -10,6 +10,7 @@ import type { ViewerUser } from './viewer';
 export interface UserRow {
   id: string;
   email: string;
+  email_verified_at: string | null;
   role: string;
   created_at: string;
   updated_at: string;
@@ -17,7 +18,15 @@ export interface UserRow {
 }
 
 /** The row's columns, in the order the viewer query selects them. The checks below keep it complete. */
-export const USER_COLUMNS = ['id', 'email', 'role', 'created_at', 'updated_at', 'disabled_at'] as const satisfies readonly (keyof UserRow)[];
+export const USER_COLUMNS = [
+  'id',
+  'email',
+  'email_verified_at',
+  'role',
+  'created_at',
+  'updated_at',
+  'disabled_at',
+] as const satisfies readonly (keyof UserRow)[];
 type Unlisted = Exclude<keyof UserRow, (typeof USER_COLUMNS)[number]>;
 const everyColumnListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyColumnListed;
@@ -27,8 +36,8 @@ export const userColumnsSql = (alias: string): string => USER_COLUMNS.map((colum
 
 /** The row's own columns, without whatever else the query returned alongside them (kept by the cache). */
 export function userRowOf(row: UserRow): UserRow {
-  const { id, email, role, created_at, updated_at, disabled_at } = row;
-  return { id, email, role, created_at, updated_at, disabled_at };
+  const { id, email, email_verified_at, role, created_at, updated_at, disabled_at } = row;
+  return { id, email, email_verified_at, role, created_at, updated_at, disabled_at };
 }
 
 /**
@@ -40,6 +49,7 @@ export function toViewerUser(row: UserRow): ViewerUser {
   return {
     id: row.id,
     email: row.email,
+    emailVerifiedAt: row.email_verified_at === null ? null : new Date(row.email_verified_at),
     role: row.role as Role,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),

@@ -12,13 +12,14 @@ export interface PurgeResult {
   events: number;
   rateLimits: number;
   mail: number;
+  emailTokens: number;
 }
 
 /**
  * Deletes what can no longer matter: revocations of expired tokens, sessions that ended longer ago than
- * any of their access tokens can live (their refresh tokens go with them), and security events past
- * the retention period, and sent or failed mail past MAIL_OUTBOX_RETENTION. Nothing that could still be
- * presented and accepted is removed.
+ * any of their access tokens can live (their refresh tokens go with them), security events past
+ * the retention period, sent or failed mail past MAIL_OUTBOX_RETENTION, and used or long-expired link
+ * tokens. Nothing that could still be presented and accepted is removed.
  */
 export class Housekeeping {
   constructor(
@@ -40,6 +41,9 @@ export class Housekeeping {
       rateLimits: await deleteInBatches(em, 'rate_limits', 'key', 'expire < ?', [now.getTime()]),
       // Delivered or given-up mail (their data is already erased); a PENDING message is never purged.
       mail: await deleteInBatches(em, 'mail_outbox', 'id', "status <> 'PENDING' and created_at < ?", [ago(this.config.mail.outboxRetentionSeconds)]),
+      // Link tokens once used (a used and an unknown token answer alike), and a day after they expired (until
+      // then a late click is told "expired" rather than "invalid").
+      emailTokens: await deleteInBatches(em, 'email_tokens', 'id', 'used_at is not null or expires_at < ?', [ago(86400)]),
     };
   }
 

@@ -179,7 +179,7 @@ export class MailDispatcher {
       } catch (error) {
         return await this.fail(row, 'INVALID', `cannot be rendered: ${(error as Error).message}`);
       }
-      const outcome = await this.transport.send({ id: row.id, to: row.recipient, ...rendered });
+      const outcome = await this.transport.send({ id: row.id, to: row.recipient, template: row.template, ...rendered });
       await this.settle(row, outcome);
     } catch (error) {
       // Marking failed (the database went away): the lease runs out and the message is claimed again.

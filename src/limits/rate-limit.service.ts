@@ -12,7 +12,7 @@ import {
 } from 'rate-limiter-flexible';
 import type { Config, RateLimit } from '../config';
 import { rateLimited } from '../errors/errors';
-import { ACCOUNT_LIMITS, AUTH_OPERATIONS, perIpLimitKey, type AccountLimit, type AuthOperation } from '../config/operations';
+import { ACCOUNT_LIMITS, AUTH_OPERATIONS, MAIL_LIMITS, perIpLimitKey, type AccountLimit, type AuthOperation } from '../config/operations';
 
 /** The operations limited per client IP: AUTH_OPERATIONS (operations.ts). */
 export type IpAction = AuthOperation;
@@ -31,6 +31,7 @@ export class RateLimitService {
   private readonly perIp: Record<IpAction, RateLimiterAbstract>;
   private readonly account: RateLimiterAbstract;
   private readonly accountFromIp: RateLimiterAbstract;
+  private readonly mailAddress: RateLimiterAbstract;
 
   constructor(limits: Config['rateLimits'], store: StoreFactory) {
     this.perIp = Object.fromEntries(AUTH_OPERATIONS.map(({ name, store: prefix }) => [name, store(prefix, limits[perIpLimitKey(name)])])) as Record<
@@ -39,6 +40,7 @@ export class RateLimitService {
     >;
     this.account = store(ACCOUNT_STORE.accountFailuresShort, limits.accountFailuresShort);
     this.accountFromIp = store(ACCOUNT_STORE.accountFailuresLong, limits.accountFailuresLong);
+    this.mailAddress = store(MAIL_LIMITS[0].store, limits.mailPerAddress);
   }
 
   /** Counts one attempt of `action` from `ip`; throws RATE_LIMITED once over the limit. */
@@ -55,6 +57,15 @@ export class RateLimitService {
       [this.account, accountKey(email)],
       [this.accountFromIp, accountKey(`${email}|${ipKey(ip)}`)],
     ]);
+  }
+
+  /**
+   * Counts one mail with a link to `address` (normalised, whether or not an account has it), before
+   * anything is looked up; throws RATE_LIMITED once over RATE_LIMIT_MAIL_ADDRESS. Keyed by a hash: no
+   * address is kept in the store.
+   */
+  async consumeMailAddress(address: string): Promise<void> {
+    await consumeAll([[this.mailAddress, accountKey(`mail|${address}`)]]);
   }
 
   /** A successful login clears the account's count. */

@@ -8,6 +8,8 @@ export interface OutgoingMail {
   /** The outbox row's id: the Message-ID is derived from it, so a rare second delivery is recognisable. */
   id: string;
   to: string;
+  /** The template's name, sent as X-Gatehouse-Mail: the mail provider can filter or report by kind. */
+  template: string;
   subject: string;
   text: string;
   html: string;
@@ -51,7 +53,7 @@ function message(mail: OutgoingMail, from: string) {
     html: mail.html,
     messageId: messageIdFor(mail.id, from),
     // RFC 3834: an automatic message; vacation responders and the like do not answer it.
-    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Gatehouse-Mail': mail.template },
   };
 }
 

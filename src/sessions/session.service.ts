@@ -22,6 +22,7 @@ export const RevokeReason = {
   LOGOUT: 'LOGOUT',
   REVOKED_BY_USER: 'REVOKED_BY_USER',
   PASSWORD_CHANGED: 'PASSWORD_CHANGED',
+  PASSWORD_RESET: 'PASSWORD_RESET',
   REFRESH_TOKEN_REUSE: 'REFRESH_TOKEN_REUSE',
   USER_DISABLED: 'USER_DISABLED',
 } as const;
@@ -55,9 +56,10 @@ export class SessionService {
   /**
    * Exchanges a refresh token for a new one, atomically: the token row is locked, so concurrent refreshes
    * with one token queue up; the first rotates, the others (within the grace window) receive the same new
-   * token, and a session never forks into two live refresh tokens.
+   * token, and a session never forks into two live refresh tokens. `accept` may refuse the session's user
+   * by throwing, once the session's own checks have passed.
    */
-  async rotate(em: EntityManager, presented: string): Promise<RotationOutcome> {
+  async rotate(em: EntityManager, presented: string, accept?: (user: User) => void): Promise<RotationOutcome> {
     if (!isRefreshTokenFormat(presented)) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
     return em.transactional(async (tx) => {
       const token = await tx.findOne(
@@ -73,6 +75,8 @@ export class SessionService {
       if (session.user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       if (session.revokedAt) throw unauthenticated(AuthReason.SESSION_REVOKED);
       if (this.endsAt(session) <= now) throw unauthenticated(AuthReason.SESSION_EXPIRED);
+      // The caller's own refusal (it throws), before anything rotates: REQUIRE_VERIFIED_EMAIL.
+      accept?.(session.user);
 
       const child = this.rotation.childOf(presented);
       if (token.rotatedAt) {

@@ -7,7 +7,7 @@ import { Role } from './role';
 @ObjectType({ description: 'An account.' })
 @Entity({ tableName: 'users' })
 export class User {
-  [OptionalProps]?: 'id' | 'emailSkeleton' | 'role' | 'createdAt' | 'updatedAt' | 'disabledAt';
+  [OptionalProps]?: 'id' | 'emailSkeleton' | 'role' | 'createdAt' | 'updatedAt' | 'disabledAt' | 'emailVerifiedAt';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
@@ -35,6 +35,14 @@ export class User {
   @Field(() => Role)
   @Enum({ items: () => Role })
   role: Role = Role.USER;
+
+  /**
+   * When the current address was proven to reach its owner (a verification, reset or email-change link);
+   * null until then. An email change sets it, since the new address is confirmed by its own link.
+   */
+  @Field(() => Date, { nullable: true, description: 'When this address was verified (a link sent to it was opened); null until then.' })
+  @Property({ type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null = null;
 
   @Field()
   @Property({ type: 'timestamptz' })

@@ -8,7 +8,9 @@ import { buildSchema, isObjectType, parse, print, type FieldDefinitionNode } fro
 import { runCli } from '../../src/cli';
 import { loadConfig } from '../../src/config';
 import { signAlert } from '../../src/events/alert.service';
-import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { logIn } from '../helpers/factories';
+import { openMailbox, startServerWithMailbox } from '../helpers/mailbox';
+import { PASSWORD, uniqueEmail, type TestServer } from '../helpers/test-server';
 
 // Every fenced code block of README.md is checked, so none can rot. The line before each block names it:
 // `<!-- snippet: docs/snippets/<file> -->` for a snippet kept as a file (README shows the file verbatim;
@@ -51,16 +53,16 @@ const snippetFiles = readdirSync(join(ROOT, SNIPPETS))
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startServerWithMailbox();
 });
 afterAll(() => server?.close());
 
 // ---- snippets kept as files: how each runs, and what it must print --------------------------------
 
 /** Runs a snippet file as a reader would (bash, or ts-node as the repo configures it) against the test server. */
-async function runFile(file: string): Promise<string> {
+async function runFile(file: string, extraEnv: Record<string, string> = {}): Promise<string> {
   // The snippets read GATEHOUSE_URL; NODE_OPTIONS is jest's own (--experimental-vm-modules), not a reader's.
-  const env = { ...process.env, GATEHOUSE_URL: server.graphqlUrl, NODE_OPTIONS: '' };
+  const env = { ...process.env, GATEHOUSE_URL: server.graphqlUrl, NODE_OPTIONS: '', ...extraEnv };
   const [command, args] = file.endsWith('.sh') ? ['bash', [file]] : ['node', ['-r', 'ts-node/register/transpile-only', file]];
   const { stdout, stderr } = await run(command, args, { cwd: ROOT, env, timeout: 30_000 }).catch(
     (error: { stdout?: string; stderr?: string; message: string }) => {
@@ -93,6 +95,19 @@ const FILES: Record<string, () => Promise<void>> = {
   },
   [`${SNIPPETS}/session-client.ts`]: async () => {
     expect(await runFile(`${SNIPPETS}/session-client.ts`)).toBe('signed in as ada@example.com\nstored after logout: null\n');
+  },
+  // The reset flow, as a user goes through it: the request, then the page the mailed link opens (twice).
+  [`${SNIPPETS}/password-reset.ts`]: async () => {
+    await server.sdk().Register({ input: { email: 'grace@example.com', password: PASSWORD } });
+    expect(await runFile(`${SNIPPETS}/password-reset.ts`)).toBe('if that address has an account, a link is on its way\n');
+    const { link } = await openMailbox(server).nextMail('grace@example.com');
+    expect(await runFile(`${SNIPPETS}/password-reset.ts`, { RESET_LINK: link! })).toBe(
+      'password changed: every session has ended; sign in with the new password\n',
+    );
+    expect(await runFile(`${SNIPPETS}/password-reset.ts`, { RESET_LINK: link! })).toBe(
+      'This link is invalid or was already used. Request a new one.\n',
+    );
+    await logIn(server, 'grace@example.com', 'a fresh and long passphrase');
   },
   [`${SNIPPETS}/apollo-client.ts`]: async () => {
     expect(await runFile(`${SNIPPETS}/apollo-client.ts`)).toBe('signed in as ada@example.com\n');

@@ -4,6 +4,7 @@ import type { UserRow } from '../../src/identity/viewer-row';
 const user = (id: string): UserRow => ({
   id,
   email: `${id}@example.com`,
+  email_verified_at: null,
   role: 'USER',
   created_at: '',
   updated_at: '',

@@ -1,0 +1,40 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ClientInfo } from '../common/request-meta';
+import type { Session } from '../sessions/session.entity';
+import type { User } from '../users/user.entity';
+
+/**
+ * What the sign-in code tells the account's owner by mail, as hooks auth/ calls and src/recovery/
+ * implements (wired in src/services.ts; auth/ does not import recovery/). Each queues its mail in the
+ * caller's transaction, so the mail is written with the change or not at all; `committed` follows the
+ * commit and lets it go at once.
+ */
+export interface AccountNotifier {
+  /** REQUIRE_VERIFIED_EMAIL: the verification link for a new account, in the transaction that creates it. */
+  accountCreated(tx: EntityManager, user: User): Promise<void>;
+  /** The "your password was changed" notice; the account's pending links stop working. */
+  passwordChanged(tx: EntityManager, user: User, client: ClientInfo): Promise<void>;
+  /** NOTIFY_NEW_SIGN_IN: the notice, when `session` comes from a device the account has not used before. */
+  signedIn(tx: EntityManager, user: User, session: Session, client: ClientInfo): Promise<void>;
+  /** After the commit of a transaction that queued mail. Never throws. */
+  committed(): void;
+}
+
+/** Tells nobody anything: the default where no mail is wired (tests of auth alone, the CLI). */
+export const NO_NOTIFIER: AccountNotifier = {
+  accountCreated: async () => undefined,
+  passwordChanged: async () => undefined,
+  signedIn: async () => undefined,
+  committed: () => undefined,
+};
+
+/** How sign-in treats accounts, beyond the password (src/config/recovery.ts, src/config/sessions.ts). */
+export interface AccountOptions {
+  /** REQUIRE_VERIFIED_EMAIL: no session for an account whose address is not verified. */
+  readonly requireVerifiedEmail: boolean;
+  /** REAUTH_WINDOW: a step-up without the password needs a session this young. */
+  readonly reauthWindowSeconds: number;
+  readonly notifier: AccountNotifier;
+}
+
+export const DEFAULT_ACCOUNT_OPTIONS: AccountOptions = { requireVerifiedEmail: false, reauthWindowSeconds: 600, notifier: NO_NOTIFIER };
