@@ -44,14 +44,26 @@ export async function startStaticServer(folder: string): Promise<StaticServer> {
   };
 }
 
-/** The file a URL names inside root ("/" → index.html), or undefined: no such file, or outside root. */
+/**
+ * The file a URL names inside root ("/" → index.html), or undefined: no such file, or outside root. A path
+ * with no extension that names no file is one of the app's own pages (the links Gatehouse mails, such as
+ * /reset-password): index.html answers it, as Vite's dev server and any single-page-app host do.
+ */
 async function fileFor(root: string, url: string): Promise<string | undefined> {
   try {
     const pathname = decodeURIComponent(new URL(url, 'http://static').pathname);
     const file = resolve(join(root, pathname.endsWith('/') ? `${pathname}index.html` : pathname));
     if (!file.startsWith(root + sep)) return undefined;
-    return (await stat(file)).isFile() ? file : undefined;
+    if (await isFile(file)) return file;
+    const page = join(root, 'index.html');
+    return extname(pathname) === '' && (await isFile(page)) ? page : undefined;
   } catch {
     return undefined;
   }
 }
+
+const isFile = (file: string): Promise<boolean> =>
+  stat(file).then(
+    (found) => found.isFile(),
+    () => false,
+  );

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
 import { launchChromium, screenshotPath } from '../helpers/browser';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server';
 import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
 // examples/web end to end: built with Vite, served as static files, driven in headless Chromium against a
@@ -18,15 +19,20 @@ let outDir: string | undefined;
 let app: StaticServer | undefined;
 let server: TestServer | undefined;
 let browser: Browser | undefined;
+let smtp: TestSmtpServer | undefined;
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'gatehouse-web-'));
   // The app's origin must be known before Gatehouse starts (CORS_ORIGINS); the files can come later.
   app = await startStaticServer(outDir);
   const origin = app.origin;
+  // Gatehouse mails its links to a real SMTP server, pointing at this app (APP_URL).
+  smtp = await startSmtpServer();
   const started = await Promise.allSettled([
     buildApp(outDir),
-    startTestServer({ CORS_ORIGINS: origin, REFRESH_TOKEN_COOKIE: 'true' }).then((started) => (server = started)),
+    startTestServer({ CORS_ORIGINS: origin, REFRESH_TOKEN_COOKIE: 'true', SMTP_URL: smtp.url, APP_URL: origin }).then(
+      (started) => (server = started),
+    ),
     launchChromium().then((launched) => (browser = launched)),
   ]);
   const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -37,7 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Everything that started, whatever failed: allSettled, so one failure does not leave the rest running.
-  const closed = await Promise.allSettled([browser?.close(), server?.close(), app?.close()]);
+  const closed = await Promise.allSettled([browser?.close(), server?.close().then(() => smtp?.close()), app?.close()]);
   if (outDir) await rm(outDir, { recursive: true, force: true });
   const failed = closed.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
@@ -114,13 +120,26 @@ interface GraphQLBody {
 
 // The app marks its screen in <body data-state> and a request in progress in aria-busy. The handlers set
 // aria-busy synchronously on click, so waiting for "false" after a click waits for that action to finish.
-const settledOn = (page: Page, state: 'signed-in' | 'signed-out') => page.waitForSelector(`body[data-state="${state}"][aria-busy="false"]`);
+const settledOn = (page: Page, state: 'signed-in' | 'signed-out' | 'forgot' | 'reset') =>
+  page.waitForSelector(`body[data-state="${state}"][aria-busy="false"]`);
 
 async function submit(page: Page, form: 'Log in' | 'Create an account', email: string, password: string): Promise<void> {
   const scope = page.getByRole('form', { name: form });
   await scope.getByLabel('Email').fill(email);
   await scope.getByLabel('Password').fill(password);
-  await scope.getByRole('button').click();
+  await scope.locator('button[type="submit"]').click();
+}
+
+const mail = (): TestSmtpServer => {
+  if (!smtp) throw new Error('the SMTP server did not start');
+  return smtp;
+};
+
+/** The link to `page` of this app in a mail's text (Gatehouse's links carry the token in the fragment). */
+function linkIn(text: string, page: 'reset-password' | 'verify-email'): string {
+  const link = new RegExp(`${app!.origin}/${page}#token=[A-Za-z0-9_-]{43,}`).exec(text)?.[0];
+  if (!link) throw new Error(`no ${page} link in the mail: ${text}`);
+  return link;
 }
 
 const textOf = async (page: Page, selector: string) => (await page.locator(selector).textContent())?.trim() ?? '';
@@ -267,6 +286,81 @@ describe('examples/web in Chromium against Gatehouse', () => {
     await settledOn(page, 'signed-out');
     expect((await refresh).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(await page.locator('#error').isHidden()).toBe(true);
+    await context.close();
+  });
+  it('verifies the address from the mailed link', async () => {
+    ({ context, page } = await openApp(DESKTOP_CHROME));
+    await submit(page, 'Log in', email, PASSWORD);
+    await settledOn(page, 'signed-in');
+    expect(await textOf(page, '#me-verified')).toBe('Not yet');
+
+    await page.getByRole('button', { name: 'Send verification link' }).click();
+    await settledOn(page, 'signed-in');
+    expect(await textOf(page, '#notice')).toMatch(/verification link is on its way/);
+    const link = linkIn((await mail().nextMail(email)).text, 'verify-email');
+
+    await page.goto(link);
+    await settledOn(page, 'signed-in');
+    expect(await textOf(page, '#notice')).toBe(`${email} is verified.`);
+    expect(await textOf(page, '#me-verified')).not.toBe('Not yet');
+    expect(await page.locator('#verify').isHidden()).toBe(true);
+    // The token left the address bar once read.
+    expect(page.url()).toBe(`${app!.origin}/`);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await settledOn(page, 'signed-out');
+  });
+
+  it('resets a forgotten password from the mailed link, once, and signs every device out', async () => {
+    // Another device stays signed in until the reset.
+    const other = await openApp(LAPTOP_FIREFOX);
+    await submit(other.page, 'Log in', email, PASSWORD);
+    await settledOn(other.page, 'signed-in');
+
+    await page.getByRole('button', { name: 'Forgot password?' }).click();
+    await settledOn(page, 'forgot');
+    const forgot = page.getByRole('form', { name: 'Reset your password' });
+    await forgot.getByLabel('Email').fill(email);
+    await forgot.getByRole('button', { name: 'Send reset link' }).click();
+    await settledOn(page, 'signed-out');
+    expect(await textOf(page, '#notice')).toContain(`If ${email} belongs to an account`);
+
+    const received = await mail().nextMail(email);
+    expect(received.subject).toMatch(/reset/i);
+    const link = linkIn(received.text, 'reset-password');
+    const newPassword = `${PASSWORD}-renewed`;
+    await page.goto(link);
+    await settledOn(page, 'reset');
+    expect(page.url()).toBe(`${app!.origin}/`);
+    const reset = page.getByRole('form', { name: 'Choose a new password' });
+    await reset.getByLabel('New password').fill(newPassword);
+    await reset.getByRole('button', { name: 'Set new password' }).click();
+    await settledOn(page, 'signed-out');
+    expect(await textOf(page, '#notice')).toMatch(/password has been changed/);
+    // A notice of the reset follows the link.
+    expect((await mail().nextMail(email)).subject).toMatch(/password/i);
+
+    // The other device's session ended with the reset: its next request drops it to the sign-in screen.
+    await other.page.getByRole('button', { name: 'Reload' }).click();
+    await settledOn(other.page, 'signed-out');
+    expect(await textOf(other.page, '#error')).toMatch(/^UNAUTHENTICATED · (TOKEN_REVOKED|SESSION_REVOKED) /);
+    await other.context.close();
+
+    // The old password no longer works; the new one does.
+    await submit(page, 'Log in', email, PASSWORD);
+    await settledOn(page, 'signed-out');
+    expect(await textOf(page, '#error')).toMatch(/INVALID_CREDENTIALS/);
+    await submit(page, 'Log in', email, newPassword);
+    await settledOn(page, 'signed-in');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await settledOn(page, 'signed-out');
+
+    // The link worked once: opened again, it says so, and the page stays on the reset form.
+    await page.goto(link);
+    await settledOn(page, 'reset');
+    await reset.getByLabel('New password').fill(`${newPassword}-again`);
+    await reset.getByRole('button', { name: 'Set new password' }).click();
+    await settledOn(page, 'reset');
+    expect(await textOf(page, '#error')).toMatch(/^BAD_USER_INPUT · TOKEN_INVALID This link/);
     await context.close();
   });
 });

@@ -2,6 +2,7 @@ import './style.css';
 import { Account } from './account';
 import { loadConfig } from './config';
 import { describeError, isUnauthenticated } from './errors';
+import { forgetEmailLink, readEmailLink, Recovery, type EmailLink } from './recovery';
 import { Session } from './session';
 import { View } from './view';
 
@@ -15,6 +16,10 @@ async function start(view: View): Promise<void> {
     return;
   }
   const account = new Account(session.client);
+  const recovery = new Recovery(session.client);
+  // Opened from a mailed link: read its token once and take it out of the address bar.
+  let link: EmailLink | undefined = readEmailLink(window.location);
+  if (link) forgetEmailLink(window.location, window.history);
   const showAccount = async () => view.showSignedIn(await account.load());
 
   /** One user action: buttons disabled meanwhile, failures on screen, sign-in screen once the session is over. */
@@ -26,7 +31,8 @@ async function start(view: View): Promise<void> {
     } catch (error) {
       // e.g. TOKEN_REVOKED after this session was revoked from another device, or a refresh refused.
       if (isUnauthenticated(error)) await session.forget();
-      if (!session.signedIn) view.showSignedOut();
+      // A failed reset or "forgot" request stays on its screen, for the user to correct and retry.
+      if (!session.signedIn && (view.state === 'signed-in' || view.state === 'loading')) view.showSignedOut();
       view.showError(describeError(error));
     } finally {
       view.setBusy(false);
@@ -49,6 +55,28 @@ async function start(view: View): Promise<void> {
         await session.logout();
         view.showSignedOut();
       }),
+    requestReset: (email) =>
+      run(async () => {
+        await recovery.requestPasswordReset(email);
+        view.showSignedOut();
+        // Gatehouse says the same whether or not the account exists, and so does the page.
+        view.showNotice(`If ${email} belongs to an account, a link to reset its password is on its way. It works once, for 30 minutes.`);
+      }),
+    resetPassword: (newPassword) =>
+      run(async () => {
+        if (!link || link.action !== 'reset-password') throw new Error('Open the link from the reset mail again.');
+        await recovery.resetPassword(link.token, newPassword);
+        link = undefined;
+        // Every session of the account has ended, this browser's included.
+        await session.forget();
+        view.showSignedOut();
+        view.showNotice('Your password has been changed and every device signed out. Log in with the new password.');
+      }),
+    requestVerification: () =>
+      run(async () => {
+        await recovery.requestEmailVerification();
+        view.showNotice('A verification link is on its way to your address.');
+      }),
     reload: () => run(showAccount),
     revoke: (sessionId) =>
       run(async () => {
@@ -57,8 +85,24 @@ async function start(view: View): Promise<void> {
       }),
   });
 
-  // The access token did not survive the reload (memory only); the refresh cookie did.
-  await run(async () => ((await session.resume()) ? showAccount() : view.showSignedOut()));
+  if (link?.action === 'reset-password') {
+    // The reset page asks for the new password first; signing in comes after.
+    view.showReset();
+    view.setBusy(false);
+    return;
+  }
+  const opened = link;
+  await run(async () => {
+    // The access token did not survive the reload (memory only); the refresh cookie did.
+    const signedIn = await session.resume();
+    if (signedIn) await showAccount();
+    else view.showSignedOut();
+    if (!opened) return;
+    // A verification or email-change link works signed in or not (it may be opened on another device).
+    const user = opened.action === 'verify-email' ? await recovery.verifyEmail(opened.token) : await recovery.confirmEmailChange(opened.token);
+    if (signedIn) await showAccount();
+    view.showNotice(opened.action === 'verify-email' ? `${user.email} is verified.` : `Your email address is now ${user.email}.`);
+  });
 }
 
 void start(new View(document));

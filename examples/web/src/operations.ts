@@ -2,15 +2,22 @@
 // client/sdk.ts by `npm run codegen`: one source of truth that `npm run codegen:check` keeps in step with
 // the schema. Apollo Client takes the documents as they are.
 export {
+  ConfirmEmailChangeDocument,
   LoginDocument,
   LogoutDocument,
   MeDocument,
   RefreshDocument,
   RegisterDocument,
+  RequestEmailVerificationDocument,
+  RequestPasswordResetDocument,
+  ResetPasswordDocument,
   RevokeSessionDocument,
   SessionsDocument,
+  VerifyEmailDocument,
 } from '../../../client/sdk';
 export type {
+  ConfirmEmailChangeMutation,
+  ConfirmEmailChangeMutationVariables,
   LoginMutation,
   LoginMutationVariables,
   LogoutMutation,
@@ -20,10 +27,17 @@ export type {
   RefreshMutationVariables,
   RegisterMutation,
   RegisterMutationVariables,
+  RequestEmailVerificationMutation,
+  RequestPasswordResetMutation,
+  RequestPasswordResetMutationVariables,
+  ResetPasswordMutation,
+  ResetPasswordMutationVariables,
   RevokeSessionMutation,
   RevokeSessionMutationVariables,
   SessionsQuery,
   UserFieldsFragment as User,
+  VerifyEmailMutation,
+  VerifyEmailMutationVariables,
 } from '../../../client/sdk';
 
 import type { SessionsQuery } from '../../../client/sdk';

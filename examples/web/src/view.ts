@@ -6,6 +6,12 @@ import type { SessionInfo } from './operations';
 export interface ViewActions {
   login(email: string, password: string): void;
   register(email: string, password: string): void;
+  /** "Forgot password?": mail a reset link to this address. */
+  requestReset(email: string): void;
+  /** The reset page's form: the new password for the link this page was opened from. */
+  resetPassword(newPassword: string): void;
+  /** Signed in with an unverified address: mail a new verification link. */
+  requestVerification(): void;
   logout(): void;
   reload(): void;
   revoke(sessionId: string): void;
@@ -25,9 +31,19 @@ export class View {
     this.body = document.body;
   }
 
+  /** The screen shown (index.html's data-state values). */
+  get state(): string {
+    return this.body.dataset.state ?? 'loading';
+  }
+
   bind(actions: ViewActions): void {
     this.onSubmit('login-form', (email, password) => actions.login(email, password));
     this.onSubmit('register-form', (email, password) => actions.register(email, password));
+    this.onSubmit('forgot-form', (email) => actions.requestReset(email));
+    this.onSubmit('reset-form', (_email, password) => actions.resetPassword(password));
+    this.element('forgot').addEventListener('click', () => this.showForgot());
+    for (const back of this.document.querySelectorAll('button.back')) back.addEventListener('click', () => this.showSignedOut());
+    this.element('verify').addEventListener('click', () => actions.requestVerification());
     this.element('logout').addEventListener('click', () => actions.logout());
     this.element('reload').addEventListener('click', () => actions.reload());
     this.element('sessions').addEventListener('click', (event) => {
@@ -38,7 +54,9 @@ export class View {
 
   showSignedOut(): void {
     this.body.dataset.state = 'signed-out';
+    this.resetForms('forgot-form', 'reset-form');
     this.element('me-email').textContent = '';
+    this.element('me-verified').textContent = '';
     this.element('me-role').textContent = '';
     this.element('sessions').replaceChildren();
   }
@@ -46,10 +64,31 @@ export class View {
   showSignedIn({ user, sessions }: AccountView): void {
     this.body.dataset.state = 'signed-in';
     // The password must not linger in a form that is hidden but still in the page.
-    for (const id of ['login-form', 'register-form']) this.element<HTMLFormElement>(id).reset();
+    this.resetForms('login-form', 'register-form', 'forgot-form', 'reset-form');
     this.element('me-email').textContent = user.email;
+    this.element('me-verified').replaceChildren(user.emailVerifiedAt ? this.time(user.emailVerifiedAt) : 'Not yet');
+    this.element('verify').hidden = user.emailVerifiedAt != null;
     this.element('me-role').textContent = user.role;
     this.element('sessions').replaceChildren(...sessions.map((session) => this.sessionItem(session)));
+  }
+
+  /** The "Forgot password?" screen. */
+  showForgot(): void {
+    this.clearError();
+    this.body.dataset.state = 'forgot';
+    this.resetForms('login-form', 'register-form');
+  }
+
+  /** The page a reset link opens: a new password, nothing else. */
+  showReset(): void {
+    this.body.dataset.state = 'reset';
+  }
+
+  /** Good news that stays on screen until the next action (a mail sent, an address verified). */
+  showNotice(message: string): void {
+    const box = this.element('notice');
+    box.textContent = message;
+    box.hidden = false;
   }
 
   showError({ code, reason, field, message }: ShownError): void {
@@ -61,9 +100,11 @@ export class View {
   }
 
   clearError(): void {
-    const box = this.element('error');
-    box.replaceChildren();
-    box.hidden = true;
+    for (const id of ['error', 'notice']) {
+      const box = this.element(id);
+      box.replaceChildren();
+      box.hidden = true;
+    }
   }
 
   setBusy(busy: boolean): void {
@@ -103,6 +144,10 @@ export class View {
     }
     item.append(device, details, action);
     return item;
+  }
+
+  private resetForms(...ids: string[]): void {
+    for (const id of ids) this.element<HTMLFormElement>(id).reset();
   }
 
   private time(iso: string): HTMLTimeElement {
