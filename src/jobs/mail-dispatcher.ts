@@ -115,7 +115,7 @@ export class MailDispatcher {
     });
   }
 
-  /** Runs until nothing is due; resolves once idle. For tests and the CLI: never rejects. */
+  /** Runs until nothing is due; resolves once idle (for tests and scripts). Never rejects. */
   async runOnce(): Promise<void> {
     this.kick();
     while (this.running) await this.running;
