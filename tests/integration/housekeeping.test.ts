@@ -4,6 +4,7 @@ import { SecurityEvent } from '../../src/events/security-event.entity';
 import { SecurityEventType, Severity } from '../../src/events/security-event-type';
 import { Housekeeping } from '../../src/jobs/housekeeping';
 import { RefreshToken } from '../../src/sessions/refresh-token.entity';
+import { EmailToken, LinkPurpose } from '../../src/recovery/email-token.entity';
 import { Session } from '../../src/sessions/session.entity';
 import { factories } from '../helpers/factories';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
@@ -66,6 +67,30 @@ it('purges security events past the retention period', async () => {
   await server.gatehouse.services.housekeeping.purge(em());
   const left = await em().find(SecurityEvent, { dedupeKey: { $in: [old.dedupeKey, recent.dedupeKey] } });
   expect(left.map((e) => e.dedupeKey)).toEqual([recent.dedupeKey]);
+});
+
+it('purges link tokens once used, and a day after they expired (until then a late click hears "expired")', async () => {
+  const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
+  const now = Date.now();
+  const token = (name: string, expiresAt: number, usedAt: Date | null = null) => ({
+    id: randomUUID(),
+    user: register.user.id,
+    purpose: LinkPurpose.RESET_PASSWORD,
+    tokenHash: `${name}-${randomUUID()}`,
+    email: register.user.email,
+    createdAt: new Date(now - HOUR),
+    expiresAt: new Date(expiresAt),
+    usedAt,
+  });
+  const live = token('live', now + HOUR);
+  const used = token('used', now + HOUR, new Date());
+  const expiredRecently = token('recent', now - HOUR);
+  const expiredLongAgo = token('old', now - 25 * HOUR);
+  await em().insertMany(EmailToken, [live, used, expiredRecently, expiredLongAgo]);
+  const result = await server.gatehouse.services.housekeeping.purge(em());
+  expect(result.emailTokens).toBe(2);
+  const left = await em().find(EmailToken, { user: register.user.id });
+  expect(left.map((t) => t.id).sort()).toEqual([live.id, expiredRecently.id].sort());
 });
 
 describe('revoked-token purge', () => {
