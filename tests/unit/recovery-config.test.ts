@@ -26,7 +26,15 @@ describe('recovery configuration', () => {
 
   it('refuses REQUIRE_VERIFIED_EMAIL when mail is disabled (production without SMTP_URL): nobody could sign in', () => {
     expect(problems({ ...production, REQUIRE_VERIFIED_EMAIL: 'true' })).toEqual([expect.stringContaining('REQUIRE_VERIFIED_EMAIL=true needs mail')]);
-    expect(problems({ ...production, REQUIRE_VERIFIED_EMAIL: 'true', SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'Acme <no-reply@acme.example>', APP_URL: 'https://app.example.com' })).toEqual([]);
+    expect(
+      problems({
+        ...production,
+        REQUIRE_VERIFIED_EMAIL: 'true',
+        SMTP_URL: 'smtp://mail:587',
+        MAIL_FROM: 'Acme <no-reply@acme.example>',
+        APP_URL: 'https://app.example.com',
+      }),
+    ).toEqual([]);
     // Production without SMTP_URL otherwise starts, with mail disabled and no APP_URL needed.
     const loaded = loadConfig(production);
     expect(loaded.mail.enabled).toBe(false);
@@ -34,8 +42,12 @@ describe('recovery configuration', () => {
   });
 
   it('requires an https APP_URL in production when mail is enabled, and a clean one everywhere', () => {
-    expect(problems({ ...production, SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'Acme <no-reply@acme.example>' })).toEqual([expect.stringContaining('APP_URL is required in production')]);
-    expect(problems({ ...production, SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'Acme <no-reply@acme.example>', APP_URL: 'http://app.example.com' })).toEqual([expect.stringContaining('https')]);
+    expect(problems({ ...production, SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'Acme <no-reply@acme.example>' })).toEqual([
+      expect.stringContaining('APP_URL is required in production'),
+    ]);
+    expect(
+      problems({ ...production, SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'Acme <no-reply@acme.example>', APP_URL: 'http://app.example.com' }),
+    ).toEqual([expect.stringContaining('https')]);
     for (const bad of [
       'app.example.com',
       'ftp://app.example.com',
