@@ -60,7 +60,8 @@ describe('mail configuration', () => {
   });
 
   it('in production: plain SMTP only to this host, MAIL_FROM required with SMTP_URL, and mail off without SMTP_URL', () => {
-    const production = { NODE_ENV: 'production', BCRYPT_COST: '12' };
+    // APP_URL: where the mailed links point, required in production once mail is on (src/config/recovery.ts).
+    const production = { NODE_ENV: 'production', BCRYPT_COST: '12', APP_URL: 'https://app.example.com' };
     expect(problemsOf({ ...production, SMTP_URL: 'smtp://relay.internal:25?tls=off', MAIL_FROM: 'a@b.example' })).toEqual([
       expect.stringMatching(/tls=off \(plain text\) is refused in production/),
     ]);
