@@ -35,7 +35,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 45_000;
   while (!(await fetch(`${url}/readyz`).catch(() => undefined))?.ok) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+    // exitCode stays null for a process killed by a signal (the test file's leftovers closer SIGKILLs it).
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the server did not start:\n${output}`);
     }
