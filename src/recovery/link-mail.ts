@@ -2,11 +2,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClientInfo } from '../common/request-meta';
 import { badUserInput } from '../errors/errors';
 import type { RateLimitService } from '../limits/rate-limit.service';
-import type { MailService } from '../mail/mail.service';
+import type { MailService, QueuedMail } from '../mail/mail.service';
 import { parseEmail } from '../users/email';
 import { User } from '../users/user.entity';
 import type { LinkPurpose } from './email-token.entity';
-import type { LinkTokenService } from './link-token.service';
+import type { IssuedLink, LinkTokenService } from './link-token.service';
 
 /** The request mutations that name an address and need no sign-in. */
 export type AddressRequest = 'requestPasswordReset' | 'resendVerificationEmail';
@@ -17,8 +17,18 @@ export interface AddressRequestSpec {
   /** Whether this (enabled) account gets the link. */
   eligible(user: User): boolean;
   /** Queues the mail that carries the link, in `tx`. */
-  mail(tx: EntityManager, user: User, link: { url: string; validMinutes: number; expiresAt: Date }): void;
+  mail(tx: EntityManager, user: User, link: IssuedLink): void;
 }
+
+/** The mail that carries a link to the account's own address; it is not sent once the link has expired. */
+export const linkMail = <T extends 'resetPassword' | 'verifyEmail'>(template: T, user: User, link: IssuedLink): QueuedMail<T> =>
+  ({
+    to: user.email,
+    template,
+    data: { link: link.url, validMinutes: link.validMinutes },
+    userId: user.id,
+    sendBefore: link.expiresAt,
+  }) as QueuedMail<T>;
 
 /**
  * A request for a link by address, answered `true` whether or not the address has an account, with the

@@ -8,7 +8,7 @@ import type { RateLimitService } from '../limits/rate-limit.service';
 import type { MailService } from '../mail/mail.service';
 import { RevokeReason, type SessionService } from '../sessions/session.service';
 import { LinkPurpose } from './email-token.entity';
-import { noticeData, requestByAddress } from './link-mail';
+import { linkMail, noticeData, requestByAddress } from './link-mail';
 import type { LinkTokenService } from './link-token.service';
 
 export interface PasswordReset {
@@ -34,14 +34,7 @@ export class PasswordResetService {
       operation: 'requestPasswordReset',
       purpose: LinkPurpose.RESET_PASSWORD,
       eligible: () => true,
-      mail: (tx, target, link) =>
-        this.mail.enqueue(tx, {
-          to: target.email,
-          template: 'resetPassword',
-          data: { link: link.url, validMinutes: link.validMinutes },
-          userId: target.id,
-          sendBefore: link.expiresAt,
-        }),
+      mail: (tx, target, link) => this.mail.enqueue(tx, linkMail('resetPassword', target, link)),
     });
     // Recorded for every request (the account when one got the link), so this write is no tell either.
     await this.events.record({ type: SecurityEventType.PASSWORD_RESET_REQUESTED, userId: user?.id ?? null, client });

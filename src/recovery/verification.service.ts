@@ -7,7 +7,7 @@ import type { RateLimitService } from '../limits/rate-limit.service';
 import type { MailService } from '../mail/mail.service';
 import { User } from '../users/user.entity';
 import { LinkPurpose } from './email-token.entity';
-import { requestByAddress } from './link-mail';
+import { linkMail, requestByAddress } from './link-mail';
 import type { IssuedLink, LinkTokenService } from './link-token.service';
 
 /** Proving that an account's address reaches its owner: the link, and what opening it does. */
@@ -65,12 +65,6 @@ export class VerificationService {
   }
 
   private enqueue(tx: EntityManager, user: User, link: IssuedLink): void {
-    this.mail.enqueue(tx, {
-      to: user.email,
-      template: 'verifyEmail',
-      data: { link: link.url, validMinutes: link.validMinutes },
-      userId: user.id,
-      sendBefore: link.expiresAt,
-    });
+    this.mail.enqueue(tx, linkMail('verifyEmail', user, link));
   }
 }

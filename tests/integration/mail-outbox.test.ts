@@ -40,6 +40,24 @@ async function until<T>(check: () => Promise<T | undefined | false>, what: strin
   }
 }
 
+/** The row once the dispatcher has marked it FAILED. */
+const failedRow = (server: TestServer, id: string) =>
+  until(async () => {
+    const current = await row(server, id);
+    return current.status === OutboxStatus.FAILED && current;
+  }, 'the FAILED mark');
+
+/** The EMAIL_DELIVERY_FAILED event recorded for the user, once it is there. */
+const deliveryFailedEvent = (server: TestServer, userId: string) =>
+  until(
+    () =>
+      server.gatehouse.database.orm.em
+        .fork()
+        .findOne(SecurityEvent, { type: SecurityEventType.EMAIL_DELIVERY_FAILED, userId })
+        .then((found) => found ?? undefined),
+    'the event',
+  );
+
 const link = () => `https://app.example/reset-password#token=${randomUUID()}`;
 
 describe('the outbox over SMTP', () => {
@@ -127,21 +145,11 @@ describe('the outbox over SMTP', () => {
     const to = uniqueEmail('rejected');
     const userId = randomUUID();
     const queued = await queue(server, { to, template: 'passwordChanged', data: { at: new Date().toISOString(), ip: '203.0.113.9' }, userId });
-    const failed = await until(async () => {
-      const current = await row(server, queued.id);
-      return current.status === OutboxStatus.FAILED && current;
-    }, 'the FAILED mark');
+    const failed = await failedRow(server, queued.id);
     expect(failed).toMatchObject({ attempts: 1, data: null });
     expect(failed.lastError).toMatch(/^REJECTED: 550 /);
     expect(failed.lastError).not.toContain(smtp.pass);
-    const event = await until(
-      () =>
-        server.gatehouse.database.orm.em
-          .fork()
-          .findOne(SecurityEvent, { type: SecurityEventType.EMAIL_DELIVERY_FAILED, userId })
-          .then((found) => found ?? undefined),
-      'the event',
-    );
+    const event = await deliveryFailedEvent(server, userId);
     expect(event.details).toEqual({ template: 'passwordChanged', reason: 'REJECTED', attempts: 1, smtpCode: 550, mailId: queued.id });
     expect(JSON.stringify(event.details)).not.toContain(to);
     const metrics = await (await fetch(server.gatehouse.metricsUrl!)).text();
@@ -161,20 +169,10 @@ describe('the outbox over SMTP', () => {
       userId,
       sendBefore: new Date(Date.now() - 1000),
     });
-    const failed = await until(async () => {
-      const current = await row(server, queued.id);
-      return current.status === OutboxStatus.FAILED && current;
-    }, 'the FAILED mark');
+    const failed = await failedRow(server, queued.id);
     expect(failed.lastError).toMatch(/^EXPIRED: /);
     expect(failed.data).toBeNull();
-    const event = await until(
-      () =>
-        server.gatehouse.database.orm.em
-          .fork()
-          .findOne(SecurityEvent, { type: SecurityEventType.EMAIL_DELIVERY_FAILED, userId })
-          .then((found) => found ?? undefined),
-      'the event',
-    );
+    const event = await deliveryFailedEvent(server, userId);
     expect(event.details).toMatchObject({ template: 'resetPassword', reason: 'EXPIRED' });
     expect(smtp.mailsTo(to)).toEqual([]);
   });
@@ -191,10 +189,7 @@ describe('the outbox over SMTP', () => {
         .getConnection()
         .execute('update mail_outbox set data = ?, next_attempt_at = now() where id = ?', [other.data, queued.id]);
       await smtp.up();
-      const failed = await until(async () => {
-        const current = await row(server, queued.id);
-        return current.status === OutboxStatus.FAILED && current;
-      }, 'the FAILED mark');
+      const failed = await failedRow(server, queued.id);
       expect(failed.lastError).toMatch(/^UNDECRYPTABLE: /);
       await server.gatehouse.services.mailDispatcher.runOnce();
       expect(smtp.mailsTo(to)).toEqual([]);
