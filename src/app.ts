@@ -78,6 +78,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     await notifications?.start();
     const limitStore = chooseStore(redis, database.orm, database.embedded);
     const services = createServices(config, database.orm, fastify.log, limitStore, authCache, metrics);
+    await services.mfa.assertKeyAvailable(database.orm.em.fork());
     const plugins = [observePlugin(metrics), ...(notifications?.active ? [authSyncPlugin(() => notifications.sync())] : [])];
     const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config, plugins);
     await apollo.start();

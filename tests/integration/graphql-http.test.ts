@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse, print, separateOperations } from 'graphql';
 import { serverAudits } from 'graphql-http';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { expectTokens } from '../helpers/factories';
 
 // GraphQL over HTTP conformance (the graphql-http audit suite) and the request limits, on a real server.
 
@@ -51,7 +52,9 @@ describe('request limits', () => {
       // Two are a validation failure; a hundred already exceed the token limit while parsing.
       expect(codeOf(body)).toBe(count === 2 ? 'GRAPHQL_VALIDATION_FAILED' : 'GRAPHQL_PARSE_FAILED');
     }
-    const { myEvents } = await server.sdk((await server.sdk().Login({ input: { email, password: PASSWORD } })).login.accessToken).MyEvents();
+    const { myEvents } = await server
+      .sdk(expectTokens((await server.sdk().Login({ input: { email, password: PASSWORD } })).login).accessToken)
+      .MyEvents();
     expect(myEvents.edges.filter((e) => e.node.type === 'LOGIN_SUCCEEDED').map((e) => e.node.count)).toEqual([1]);
   });
 

@@ -105,7 +105,11 @@ describe('limits', () => {
     expect(await limited.sdk().RequestPasswordReset({ email: uniqueEmail('limit-other') })).toEqual({ requestPasswordReset: true });
     // Only three mails went to the known address (two resets, one verification). The dispatcher sends
     // in parallel, so they may arrive in any order.
-    expect((await openMailbox(limited).all(known.email)).map((mail) => mail.template).sort()).toEqual(['resetPassword', 'resetPassword', 'verifyEmail']);
+    expect((await openMailbox(limited).all(known.email)).map((mail) => mail.template).sort()).toEqual([
+      'resetPassword',
+      'resetPassword',
+      'verifyEmail',
+    ]);
   });
 
   it('limits requests per client IP, whatever the address', async () => {
