@@ -48,7 +48,7 @@ export class EnrollmentService {
       if (await this.factors.confirmed(tx, userId)) throw new AppError(ErrorCode.MFA_ALREADY_ENABLED);
       const pending = await tx.findOne(TotpFactor, { user: userId, confirmedAt: null }, { refresh: true });
       if (!pending) throw badUserInput('code', 'Start an enrollment first (startTotpEnrollment).');
-      const step = matchTotp(this.factors.secretOf(pending, userId), code.replace(/\s/g, ''), Date.now());
+      const step = matchTotp(this.factors.secretOf(pending, userId), code.replace(/\s/g, ''), this.factors.clock());
       if (step === undefined) throw badUserInput('code', 'This code does not match. Check the time on your device and enter the current code.');
       pending.confirmedAt = new Date();
       // The code that confirmed it is spent too.

@@ -23,6 +23,9 @@ export const MAX_CODE_LENGTH = 64;
  * codes, hashed). Every method runs in the caller's transaction.
  */
 export class Factors {
+  /** The time TOTP codes are checked against: the process clock (tests move it to step through the 30-second windows). */
+  clock: () => number = () => Date.now();
+
   constructor(private readonly cipher: () => SecretCipher) {}
 
   /** The confirmed TOTP factor, if any. */
@@ -48,7 +51,7 @@ export class Factors {
    * the last used one (a code is accepted once, its step and earlier ones are refused after it), a recovery
    * code is marked used. Undefined when the code is wrong, reused, or the account lacks the method.
    */
-  async prove(tx: EntityManager, userId: string, method: MfaMethod, code: string, now = Date.now()): Promise<ProvenFactor | undefined> {
+  async prove(tx: EntityManager, userId: string, method: MfaMethod, code: string, now = this.clock()): Promise<ProvenFactor | undefined> {
     if (method === MfaMethod.TOTP) {
       const factor = await this.confirmed(tx, userId, true);
       if (!factor) return undefined;
