@@ -11,7 +11,7 @@ const STEP_MS = 30_000;
 export class TotpClock {
   private offset = 0;
 
-  constructor(private readonly server: TestServer) {
+  constructor(server: TestServer) {
     server.gatehouse.services.mfa.factors.clock = () => Date.now() + this.offset;
   }
 
