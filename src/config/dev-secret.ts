@@ -13,11 +13,7 @@ import { parseEncryptionKey, type MfaConfig } from './mfa';
  * configuration with the secret filled, or the same one when there was nothing to do; throws a
  * ConfigError when the file is readable by others or is not a strong key.
  */
-export function ensureDevelopmentSecret<C extends JwtConfig & Partial<MfaConfig>>(config: C): C {
-  return ensureDevelopmentEncryptionKey(ensureJwtSecret(config));
-}
-
-function ensureJwtSecret<C extends JwtConfig>(config: C): C {
+export function ensureDevelopmentSecret<C extends JwtConfig>(config: C): C {
   const file = config.jwt.secretFile;
   if (config.jwt.secretSource !== 'pending' || file === undefined) return config;
   const { text: secret, source } = readOrGenerate(file, () => randomBytes(48).toString('base64url'));
@@ -28,13 +24,14 @@ function ensureJwtSecret<C extends JwtConfig>(config: C): C {
 }
 
 /**
- * ENCRYPTION_KEY outside production, the same way: kept in DATA_DIR (`encryption-key`, mode 0600) so the
+ * ENCRYPTION_KEY outside production, the same way (createGatehouse calls it; the CLI's database commands
+ * need no key): kept in DATA_DIR (`encryption-key`, mode 0600) so the
  * second-factor secrets it encrypts survive restarts. Losing the file loses every enrolled factor (an
  * admin resets them: resetUserMfa); production sets ENCRYPTION_KEY.
  */
-function ensureDevelopmentEncryptionKey<C extends Partial<MfaConfig>>(config: C): C {
-  const file = config.mfa?.keyFile;
-  if (!config.mfa || config.mfa.keySource !== 'pending' || file === undefined) return config;
+export function ensureDevelopmentEncryptionKey<C extends MfaConfig>(config: C): C {
+  const file = config.mfa.keyFile;
+  if (config.mfa.keySource !== 'pending' || file === undefined) return config;
   const { text, source } = readOrGenerate(file, () => randomBytes(32).toString('base64'));
   const key = parseEncryptionKey(text);
   if (!key) throw new ConfigError([`${file} must hold 32 bytes as base64 or hex`]);

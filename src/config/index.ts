@@ -19,7 +19,7 @@ import { readSessions, type SessionsConfig } from './sessions';
 // development secret is start-up's job: dev-secret.ts).
 
 export { ConfigError, parseDuration, type RateLimit } from './env';
-export { ensureDevelopmentSecret } from './dev-secret';
+export { ensureDevelopmentEncryptionKey, ensureDevelopmentSecret } from './dev-secret';
 export { JWT_ALGORITHMS, JWT_SECRET_MIN_BYTES, type JwtAlgorithm, type JwtKeyConfig } from './jwt';
 export { threadPoolSize } from './processes';
 export type { SmtpConfig, SmtpTls } from './mail';

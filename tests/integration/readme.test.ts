@@ -112,6 +112,12 @@ const FILES: Record<string, () => Promise<void>> = {
   [`${SNIPPETS}/apollo-client.ts`]: async () => {
     expect(await runFile(`${SNIPPETS}/apollo-client.ts`)).toBe('signed in as ada@example.com\n');
   },
+  // The README's server signs with HS256, so its JWKS publishes no key and the snippet refuses even a real
+  // token; tests/integration/mfa-step-up.test.ts runs it against an ES256 server with aal-1 and aal-2 tokens.
+  [`${SNIPPETS}/require-aal2.ts`]: async () => {
+    const { token } = await logIn(server, 'ada@example.com');
+    expect(await runFile(`${SNIPPETS}/require-aal2.ts`, { ACCESS_TOKEN: token })).toMatch(/^refused: /);
+  },
   // A fragment of a webhook receiver: it runs with the names it expects, on a delivery signed as the server signs.
   [`${SNIPPETS}/verify-webhook.js`]: async () => {
     const fragment = readFileSync(join(ROOT, SNIPPETS, 'verify-webhook.js'), 'utf8');
