@@ -49,7 +49,7 @@ const cases: Case[] = [
   [
     'login(email)',
     'anyone',
-    'mutation ($i: LoginInput!) { login(input: $i) { accessToken } }',
+    'mutation ($i: LoginInput!) { login(input: $i) { ... on AuthPayload { accessToken } } }',
     { i: { email: `a${NUL}@example.com`, password: PASSWORD } },
     { code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' },
   ],

@@ -185,7 +185,7 @@ describe('sessions and revokeSession', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'TestBrowser/1.0' },
       body: JSON.stringify({
-        query: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }',
+        query: 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }',
         variables: { input: { email: user.email, password: PASSWORD } },
       }),
     });
