@@ -127,12 +127,16 @@ export class TokenService {
     // Issued in the future: a clock problem or a forgery; either way not ours to trust.
     if (iat > Date.now() / 1000 + this.options.clockToleranceSeconds) return undefined;
     if (role !== Role.USER && role !== Role.ADMIN) return undefined;
-    if (!Array.isArray(amr) || !amr.every((m) => typeof m === 'string')) return undefined;
-    const level = assuranceLevel(amr as string[]);
-    if (aal !== level) return undefined;
-    if (typeof auth_time !== 'number' || !Number.isFinite(auth_time) || auth_time > iat) return undefined;
+    // A token from before issue 13 (an instance not yet upgraded) has no assurance claims: it reads as a
+    // password sign-in at an unknown time, so it passes no step-up. Present claims must be well formed.
+    const methods = amr === undefined ? ['pwd'] : amr;
+    if (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string')) return undefined;
+    const level = assuranceLevel(methods as string[]);
+    if (aal !== undefined && aal !== level) return undefined;
+    const authTime = auth_time === undefined ? 0 : auth_time;
+    if (typeof authTime !== 'number' || !Number.isFinite(authTime)) return undefined;
     // Shared by every request that presents this token (see verify): read-only.
-    return Object.freeze({ sub, sid, jti, iat, exp, role, amr: Object.freeze([...(amr as string[])]), aal: level, auth_time });
+    return Object.freeze({ sub, sid, jti, iat, exp, role, amr: Object.freeze([...(methods as string[])]), aal: level, auth_time: authTime });
   }
 }
 

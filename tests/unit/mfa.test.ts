@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret, URI, type TOTP } from 'otpauth';
@@ -9,6 +10,7 @@ import { SecretCipher } from '../../src/mfa/secret-cipher';
 import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode } from '../../src/mfa/recovery-codes';
 import { matchTotp, newTotpSecret, totpCode, totpStep, totpUri } from '../../src/mfa/totp';
 import { Role } from '../../src/users/role';
+import { TokenService } from '../../src/tokens/token.service';
 
 const JWT_SECRET = 'Zq8vJ2mX4pLr7tYw1nB5cK9dF3gH6sA0';
 const key = () => randomBytes(32).toString('hex');
@@ -140,5 +142,42 @@ describe('ENCRYPTION_KEY and REQUIRE_MFA_FOR_ROLES', () => {
     expect([...KNOWN_ROLES].sort()).toEqual(Object.values(Role).sort());
     expect(loadConfig({ JWT_SECRET, REQUIRE_MFA_FOR_ROLES: 'admin, ' }).mfa.requiredForRoles).toEqual(['ADMIN']);
     expect(problems({ REQUIRE_MFA_FOR_ROLES: 'ADMIN,OWNER' })).toEqual([expect.stringMatching(/unknown role "OWNER"/)]);
+  });
+});
+
+describe('assurance claims', () => {
+  const tokens = new TokenService(loadConfig({ JWT_SECRET }).jwt);
+  const user = { id: randomUUID(), role: Role.USER };
+  const resign = (token: string, change: (payload: Record<string, unknown>) => void) => {
+    const payload = jwt.decode(token) as Record<string, unknown>;
+    change(payload);
+    return jwt.sign(payload, tokens.keys.signing.key, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt', kid: tokens.keys.signing.kid } });
+  };
+  const invalid = expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' } });
+
+  it('issues amr, aal, acr and auth_time from the session, and reads them back', () => {
+    const authTime = new Date(Date.now() - 60_000);
+    const { token, claims } = tokens.issue(user, randomUUID(), Date.now(), { amr: ['pwd', 'otp', 'mfa'], authTime });
+    expect(jwt.decode(token)).toMatchObject({ amr: ['pwd', 'otp', 'mfa'], aal: 2, acr: '2', auth_time: Math.floor(authTime.getTime() / 1000) });
+    expect(tokens.verify(token)).toEqual(claims);
+    expect(tokens.issue(user, randomUUID()).claims).toMatchObject({ amr: ['pwd'], aal: 1 });
+  });
+
+  it('refuses an aal that its amr does not prove, or malformed amr', () => {
+    const { token } = tokens.issue(user, randomUUID());
+    expect(() => tokens.verify(resign(token, (p) => (p.aal = 2)))).toThrow(invalid);
+    expect(() => tokens.verify(resign(token, (p) => (p.amr = 'pwd otp mfa')))).toThrow(invalid);
+    expect(() => tokens.verify(resign(token, (p) => (p.auth_time = 'yesterday')))).toThrow(invalid);
+  });
+
+  it('reads a token from before the assurance claims as a password sign-in at an unknown time (no step-up)', () => {
+    const { token } = tokens.issue(user, randomUUID());
+    const old = resign(token, (p) => {
+      delete p.amr;
+      delete p.aal;
+      delete p.acr;
+      delete p.auth_time;
+    });
+    expect(tokens.verify(old)).toMatchObject({ amr: ['pwd'], aal: 1, auth_time: 0 });
   });
 });
