@@ -19,7 +19,7 @@ export class Migration20261206090000 extends Migration {
     this.addSql(`create index "recovery_codes_user_id_index" on "recovery_codes" ("user_id");`);
     this.addSql(`alter table "recovery_codes" add constraint "recovery_codes_user_id_code_hash_unique" unique ("user_id", "code_hash");`);
     this.addSql(`alter table "recovery_codes" add constraint "recovery_codes_user_id_foreign" foreign key ("user_id") references "users" ("id") on update cascade on delete cascade;`);
-    this.addSql(`create table "mfa_challenges" ("id" uuid not null, "user_id" uuid not null, "token_hash" text not null, "ip" text null, "user_agent" text null, "created_at" timestamptz not null, "expires_at" timestamptz not null, "attempts" int not null default 0, "used_at" timestamptz null, constraint "mfa_challenges_pkey" primary key ("id"));`);
+    this.addSql(`create table "mfa_challenges" ("id" uuid not null, "user_id" uuid not null, "token_hash" text not null, "password_tag" text not null, "ip" text null, "user_agent" text null, "created_at" timestamptz not null, "expires_at" timestamptz not null, "attempts" int not null default 0, "used_at" timestamptz null, constraint "mfa_challenges_pkey" primary key ("id"));`);
     this.addSql(`alter table "mfa_challenges" add constraint "mfa_challenges_token_hash_unique" unique ("token_hash");`);
     this.addSql(`create index "mfa_challenges_user_id_index" on "mfa_challenges" ("user_id");`);
     this.addSql(`create index "mfa_challenges_expires_at_index" on "mfa_challenges" ("expires_at");`);

@@ -12,7 +12,7 @@ import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import type { Viewer } from '../identity/viewer';
 import type { RateLimitService } from '../limits/rate-limit.service';
-import type { User } from '../users/user.entity';
+import { User } from '../users/user.entity';
 import { MAX_CODE_LENGTH, type Factors, type ProvenFactor } from './factors';
 import { MfaChallengeRecord } from './mfa-challenge.entity';
 
@@ -21,6 +21,7 @@ export const CHALLENGE_TTL_SECONDS = 5 * 60;
 export const MAX_ATTEMPTS = 5;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const passwordTag = (passwordHash: string) => createHash('sha256').update(passwordHash).digest('base64url');
 // 256 bits, base64url: 43 characters.
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -51,7 +52,14 @@ export class ChallengeService implements SecondFactor {
   async challenge(em: EntityManager, user: User, client: ClientInfo): Promise<MfaChallenge> {
     const challengeToken = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + CHALLENGE_TTL_SECONDS * 1000);
-    em.create(MfaChallengeRecord, { user, tokenHash: hashToken(challengeToken), ip: client.ip, userAgent: client.userAgent, expiresAt });
+    em.create(MfaChallengeRecord, {
+      user,
+      tokenHash: hashToken(challengeToken),
+      passwordTag: passwordTag(user.passwordHash),
+      ip: client.ip,
+      userAgent: client.userAgent,
+      expiresAt,
+    });
     await em.flush();
     return { challengeToken, methods: [MfaMethod.TOTP, MfaMethod.RECOVERY_CODE], expiresAt };
   }
@@ -80,6 +88,9 @@ export class ChallengeService implements SecondFactor {
         // Spent under its row lock: of two right codes sent at once, one signs in and the other finds it used.
         const challenge = await tx.findOneOrFail(MfaChallengeRecord, found.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
         if (challenge.usedAt) throw unauthenticated(AuthReason.MFA_CHALLENGE_INVALID);
+        // The password changed (or was reset) since the login: what the challenge stood for is gone.
+        const { passwordHash } = await tx.findOneOrFail(User, userId, { refresh: true });
+        if (passwordTag(passwordHash) !== challenge.passwordTag) throw unauthenticated(AuthReason.MFA_CHALLENGE_INVALID);
         proven = await this.factors.prove(tx, userId, input.method, input.code);
         if (!proven) throw new WrongCode();
         challenge.usedAt = new Date();

@@ -25,6 +25,13 @@ export class MfaChallengeRecord {
   @Property({ type: 'text' })
   tokenHash!: string;
 
+  /**
+   * SHA-256 of the password hash the login checked: a password change or reset before the code ends the
+   * challenge, as it ends sessions.
+   */
+  @Property({ type: 'text' })
+  passwordTag!: string;
+
   @Property({ type: 'text', nullable: true })
   ip: string | null = null;
 

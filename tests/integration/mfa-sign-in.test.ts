@@ -185,6 +185,16 @@ describe('login with a second factor', () => {
     expect(await em().count(MfaChallengeRecord, { user: user.id })).toBe(0);
   });
 
+  it('a password change between the login and the code ends the challenge', async () => {
+    const user = await enrolledUser('changed');
+    const { challengeToken } = await challengeFor(server, user.email);
+    const { accessToken } = await signInWithTotp(server, clock, user.email, user.secret);
+    await server.sdk(accessToken).ChangePassword({ input: { currentPassword: PASSWORD, newPassword: 'a fresh new passphrase' } });
+    clock.advance();
+    const refused = await failure(server.sdk().VerifyMfa({ input: { challengeToken, method: 'TOTP', code: clock.code(user.secret) } }));
+    expect(refused.reason).toBe('MFA_CHALLENGE_INVALID');
+  });
+
   it('keeps the TOTP secret encrypted at rest', async () => {
     const user = await enrolledUser('at-rest');
     const factor = await em().findOneOrFail(TotpFactor, { user: user.id });
