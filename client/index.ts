@@ -2,6 +2,7 @@ import { print, type DocumentNode } from 'graphql';
 import { getSdk, type Sdk } from './sdk';
 
 export * from './sdk';
+export * from './login-result';
 
 /** One entry of a GraphQL response's `errors`. */
 export interface GatehouseErrorEntry {

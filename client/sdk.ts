@@ -25,6 +25,14 @@ export * from './documents';
 
 
 
+
+
+
+
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -33,6 +41,27 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     Login(variables: Operations.LoginMutationVariables, options?: C): Promise<Operations.LoginMutation> {
       return requester<Operations.LoginMutation, Operations.LoginMutationVariables>(Operations.LoginDocument, variables, options) as Promise<Operations.LoginMutation>;
+    },
+    VerifyMfa(variables: Operations.VerifyMfaMutationVariables, options?: C): Promise<Operations.VerifyMfaMutation> {
+      return requester<Operations.VerifyMfaMutation, Operations.VerifyMfaMutationVariables>(Operations.VerifyMfaDocument, variables, options) as Promise<Operations.VerifyMfaMutation>;
+    },
+    Reauthenticate(variables: Operations.ReauthenticateMutationVariables, options?: C): Promise<Operations.ReauthenticateMutation> {
+      return requester<Operations.ReauthenticateMutation, Operations.ReauthenticateMutationVariables>(Operations.ReauthenticateDocument, variables, options) as Promise<Operations.ReauthenticateMutation>;
+    },
+    StartTotpEnrollment(variables?: Operations.StartTotpEnrollmentMutationVariables, options?: C): Promise<Operations.StartTotpEnrollmentMutation> {
+      return requester<Operations.StartTotpEnrollmentMutation, Operations.StartTotpEnrollmentMutationVariables>(Operations.StartTotpEnrollmentDocument, variables, options) as Promise<Operations.StartTotpEnrollmentMutation>;
+    },
+    ConfirmTotpEnrollment(variables: Operations.ConfirmTotpEnrollmentMutationVariables, options?: C): Promise<Operations.ConfirmTotpEnrollmentMutation> {
+      return requester<Operations.ConfirmTotpEnrollmentMutation, Operations.ConfirmTotpEnrollmentMutationVariables>(Operations.ConfirmTotpEnrollmentDocument, variables, options) as Promise<Operations.ConfirmTotpEnrollmentMutation>;
+    },
+    DisableTotp(variables?: Operations.DisableTotpMutationVariables, options?: C): Promise<Operations.DisableTotpMutation> {
+      return requester<Operations.DisableTotpMutation, Operations.DisableTotpMutationVariables>(Operations.DisableTotpDocument, variables, options) as Promise<Operations.DisableTotpMutation>;
+    },
+    RegenerateRecoveryCodes(variables?: Operations.RegenerateRecoveryCodesMutationVariables, options?: C): Promise<Operations.RegenerateRecoveryCodesMutation> {
+      return requester<Operations.RegenerateRecoveryCodesMutation, Operations.RegenerateRecoveryCodesMutationVariables>(Operations.RegenerateRecoveryCodesDocument, variables, options) as Promise<Operations.RegenerateRecoveryCodesMutation>;
+    },
+    ResetUserMfa(variables: Operations.ResetUserMfaMutationVariables, options?: C): Promise<Operations.ResetUserMfaMutation> {
+      return requester<Operations.ResetUserMfaMutation, Operations.ResetUserMfaMutationVariables>(Operations.ResetUserMfaDocument, variables, options) as Promise<Operations.ResetUserMfaMutation>;
     },
     Refresh(variables: Operations.RefreshMutationVariables, options?: C): Promise<Operations.RefreshMutation> {
       return requester<Operations.RefreshMutation, Operations.RefreshMutationVariables>(Operations.RefreshDocument, variables, options) as Promise<Operations.RefreshMutation>;
@@ -66,6 +95,9 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     Me(variables?: Operations.MeQueryVariables, options?: C): Promise<Operations.MeQuery> {
       return requester<Operations.MeQuery, Operations.MeQueryVariables>(Operations.MeDocument, variables, options) as Promise<Operations.MeQuery>;
+    },
+    MySecondFactor(variables?: Operations.MySecondFactorQueryVariables, options?: C): Promise<Operations.MySecondFactorQuery> {
+      return requester<Operations.MySecondFactorQuery, Operations.MySecondFactorQueryVariables>(Operations.MySecondFactorDocument, variables, options) as Promise<Operations.MySecondFactorQuery>;
     },
     Sessions(variables?: Operations.SessionsQueryVariables, options?: C): Promise<Operations.SessionsQuery> {
       return requester<Operations.SessionsQuery, Operations.SessionsQueryVariables>(Operations.SessionsDocument, variables, options) as Promise<Operations.SessionsQuery>;

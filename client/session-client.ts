@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { DocumentNode } from 'graphql';
-import { LogoutDocument, RefreshDocument } from './documents';
+import { LoginDocument, LogoutDocument, RefreshDocument, VerifyMfaDocument, type MfaChallengeFieldsFragment, type MfaMethod } from './documents';
 import { createSend, GatehouseError } from './index';
 import { getSdk, type Sdk } from './sdk';
 
@@ -16,11 +16,17 @@ export interface SessionClientOptions {
   tokens?: TokenPair | null;
   /** Told of every new pair (persist it), and of null when the session has ended. */
   onTokens?: (tokens: TokenPair | null) => void;
+  /** Told when login answers a second-factor challenge (ask for a code, then call completeMfa), and of null once it is done. */
+  onChallenge?: (challenge: MfaChallengeFieldsFragment | null) => void;
 }
 
 export interface SessionClient {
   sdk: Sdk;
   tokens(): TokenPair | null;
+  /** The challenge of the last login that needs a second factor, until verifyMfa completes it (or another login). */
+  challenge(): MfaChallengeFieldsFragment | null;
+  /** Completes the pending challenge with a code: the session's tokens are kept as for login. */
+  completeMfa(method: MfaMethod, code: string): Promise<void>;
 }
 
 /**
@@ -28,8 +34,14 @@ export interface SessionClient {
  * refresh and changePassword return, forgets it on logout, and when the server answers TOKEN_EXPIRED it
  * refreshes once and retries. Concurrent calls share a single refresh (a refresh token works once).
  */
-export function createSessionClient({ url, fetch = globalThis.fetch, tokens = null, onTokens }: SessionClientOptions): SessionClient {
+export function createSessionClient({ url, fetch = globalThis.fetch, tokens = null, onTokens, onChallenge }: SessionClientOptions): SessionClient {
   let current = tokens;
+  let challenge: MfaChallengeFieldsFragment | null = null;
+  const setChallenge = (next: MfaChallengeFieldsFragment | null) => {
+    if (next === challenge) return;
+    challenge = next;
+    onChallenge?.(next);
+  };
   let refreshing: Promise<void> | undefined;
   const set = (next: TokenPair | null) => {
     current = next;
@@ -72,6 +84,14 @@ export function createSessionClient({ url, fetch = globalThis.fetch, tokens = nu
   const remember = <R>(document: DocumentNode, variables: unknown, data: R): R => {
     // Logout of OTHERS keeps this session; CURRENT (the default) and ALL end it.
     if (sentAs(LogoutDocument, document, variables) && variables?.scope !== 'OTHERS') set(null);
+    if (document === LoginDocument || document === VerifyMfaDocument) {
+      const result = Object.values(data as object)[0] as { __typename?: string } & MfaChallengeFieldsFragment;
+      setChallenge(
+        result?.__typename === 'MfaChallenge'
+          ? { challengeToken: result.challengeToken, methods: result.methods, expiresAt: result.expiresAt }
+          : null,
+      );
+    }
     for (const value of Object.values(data as object)) {
       if (value && typeof value === 'object' && 'accessToken' in value && 'refreshToken' in value) {
         set({ accessToken: value.accessToken as string, refreshToken: value.refreshToken as string });
@@ -81,7 +101,11 @@ export function createSessionClient({ url, fetch = globalThis.fetch, tokens = nu
   };
 
   const sdk = getSdk(request);
-  return { sdk, tokens: () => current };
+  const completeMfa = async (method: MfaMethod, code: string): Promise<void> => {
+    if (!challenge) throw new Error('no second-factor challenge is pending: call Login first');
+    await sdk.VerifyMfa({ input: { challengeToken: challenge.challengeToken, method, code } });
+  };
+  return { sdk, tokens: () => current, challenge: () => challenge, completeMfa };
 }
 
 /** Whether `document` is the operation `typed`; the variables sent with it are then that operation's. */

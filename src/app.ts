@@ -3,7 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { ConfigError, ensureDevelopmentSecret, type Config } from './config';
+import { ConfigError, ensureDevelopmentEncryptionKey, ensureDevelopmentSecret, type Config } from './config';
 import { openDatabase, type Database } from './database';
 import { NotificationHub } from './db/notifications';
 import { AuthCache, heapRoom } from './identity/auth-cache';
@@ -46,7 +46,7 @@ const trustHops = (hops: number) => (_address: string, hop: number) => hop < hop
 /** Wires config -> database -> services -> schema -> HTTP routes. Does not listen; main.ts and tests do. */
 export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
   // main.ts has resolved the secret already; tests and other embedders may hand over a loaded config as is.
-  const config = ensureDevelopmentSecret(loaded);
+  const config = ensureDevelopmentEncryptionKey(ensureDevelopmentSecret(loaded));
   // The cache relies on notifications between database connections, which the embedded database lacks.
   const cacheOn = config.authCache.enabled && config.databaseUrl !== undefined;
   const room = cacheOn ? heapRoom(config.authCache.maxEntries, getHeapStatistics().heap_size_limit) : undefined;
@@ -78,6 +78,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     await notifications?.start();
     const limitStore = chooseStore(redis, database.orm, database.embedded);
     const services = createServices(config, database.orm, fastify.log, limitStore, authCache, metrics);
+    await services.mfa.assertKeyAvailable(database.orm.em.fork());
     const plugins = [observePlugin(metrics), ...(notifications?.active ? [authSyncPlugin(() => notifications.sync())] : [])];
     const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config, plugins);
     await apollo.start();

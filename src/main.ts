@@ -31,6 +31,13 @@ async function serve(config: Config): Promise<void> {
   if (config.jwt.secretSource !== 'env') {
     log.warn(`JWT_SECRET is not set: using a generated secret kept in ${config.dataDir}/jwt-secret (required in production)`);
   }
+  if (config.mfa.keySource !== 'env') {
+    log.warn(
+      config.production
+        ? 'ENCRYPTION_KEY is not set: second factors cannot be enrolled (openssl rand -base64 32)'
+        : `ENCRYPTION_KEY is not set: second-factor secrets are encrypted with a generated key kept in ${config.dataDir}/encryption-key (required in production)`,
+    );
+  }
   if (config.production && !config.databaseUrl) {
     log.warn(
       `NODE_ENV=production on the embedded database (files in ${config.dataDir}): it runs inside this one process, ` +

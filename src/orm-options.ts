@@ -10,9 +10,24 @@ import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
 import { User } from './users/user.entity';
 import { OutboxMail } from './mail/outbox-mail.entity';
+import { MfaChallengeRecord } from './mfa/mfa-challenge.entity';
+import { RecoveryCode } from './mfa/recovery-code.entity';
+import { TotpFactor } from './mfa/totp-factor.entity';
 import { safeText } from './db/driver-errors';
 
-export const entities = [User, RevokedToken, Session, RefreshToken, SecurityEvent, RateLimitEntry, OutboxMail, EmailToken];
+export const entities = [
+  User,
+  RevokedToken,
+  Session,
+  RefreshToken,
+  SecurityEvent,
+  RateLimitEntry,
+  OutboxMail,
+  EmailToken,
+  TotpFactor,
+  RecoveryCode,
+  MfaChallengeRecord,
+];
 
 export interface OrmSettings {
   clientUrl: string;

@@ -28,6 +28,8 @@ import { EmailChangeService } from './recovery/email-change.service';
 import { LinkTokenService } from './recovery/link-token.service';
 import { PasswordResetService } from './recovery/password-reset.service';
 import { VerificationService } from './recovery/verification.service';
+import { MfaService } from './mfa/mfa.service';
+import type { SecondFactor } from './auth/second-factor';
 
 /** Process-wide services; per-request state (the EntityManager, the viewer) is passed in by callers. */
 export interface Services {
@@ -51,6 +53,7 @@ export interface Services {
   verification: VerificationService;
   passwordReset: PasswordResetService;
   emailChange: EmailChangeService;
+  mfa: MfaService;
 }
 
 export function createServices(
@@ -79,11 +82,21 @@ export function createServices(
   const links = new LinkTokenService(config.recovery);
   const verification = new VerificationService(links, mail, limits, events);
   const notifier = new AccountNotices(config.recovery, mail, links, verification);
+  // The second factor (src/mfa/) is what login asks for a challenge; it signs in through auth/ in turn,
+  // hence the late binding.
+  let mfa: MfaService | undefined = undefined;
+  const secondFactor: SecondFactor = {
+    enrolled: (em, userId) => mfa!.challenges.enrolled(em, userId),
+    challenge: (em, user, client) => mfa!.challenges.challenge(em, user, client),
+  };
   const auth = new AuthService(passwords, policy, signIn, sessions, events, limits, {
     requireVerifiedEmail: config.recovery.requireVerifiedEmail,
     reauthWindowSeconds: config.sessions.reauthWindowSeconds,
     notifier,
+    secondFactor,
+    mfaRequiredForRoles: config.mfa.requiredForRoles,
   });
+  mfa = new MfaService(config.mfa, config.jwt.issuer, events, limits, mail, auth);
   return {
     auth,
     signIn,
@@ -104,5 +117,6 @@ export function createServices(
     verification,
     passwordReset: new PasswordResetService(links, mail, limits, events, passwords, policy, sessions),
     emailChange: new EmailChangeService(links, mail, limits, events, auth),
+    mfa,
   };
 }

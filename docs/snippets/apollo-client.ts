@@ -1,6 +1,6 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { SetContextLink } from '@apollo/client/link/context';
-import { LoginDocument, MeDocument } from './client';
+import { LoginDocument, MeDocument, VerifyMfaDocument } from './client';
 
 let token: string | undefined; // in memory only
 const authLink = new SetContextLink(({ headers }) => ({
@@ -16,7 +16,17 @@ async function main() {
     mutation: LoginDocument,
     variables: { input: { email: 'ada@example.com', password: 'correct horse battery staple' } },
   });
-  token = data?.login.accessToken;
+  const login = data!.login; // AuthPayload | MfaChallenge, told apart by __typename
+  if (login.__typename === 'MfaChallenge') {
+    const code = process.env.TOTP_CODE ?? ''; // the app asks the user for it
+    const verified = await client.mutate({
+      mutation: VerifyMfaDocument,
+      variables: { input: { challengeToken: login.challengeToken, method: 'TOTP', code } },
+    });
+    token = verified.data?.verifyMfa.accessToken;
+  } else {
+    token = login.accessToken;
+  }
   const { data: signedIn } = await client.query({ query: MeDocument }); // typed: MeQuery | undefined
   console.log(`signed in as ${signedIn?.me.email}`);
 }

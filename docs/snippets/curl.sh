@@ -5,7 +5,7 @@ curl -s "$GATEHOUSE_URL" -H 'content-type: application/json' -d '{
   "variables": { "input": { "email": "ada@example.com", "password": "correct horse battery staple" } } }'
 
 LOGIN=$(curl -s "$GATEHOUSE_URL" -H 'content-type: application/json' -d '{
-  "query": "mutation ($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresAt } }",
+  "query": "mutation ($input: LoginInput!) { login(input: $input) { __typename ... on AuthPayload { accessToken refreshToken expiresAt } ... on MfaChallenge { challengeToken methods expiresAt } } }",
   "variables": { "input": { "email": "ada@example.com", "password": "correct horse battery staple" } } }')
 TOKEN=$(echo "$LOGIN" | jq -r .data.login.accessToken)
 REFRESH=$(echo "$LOGIN" | jq -r .data.login.refreshToken)

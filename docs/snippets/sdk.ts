@@ -1,4 +1,4 @@
-import { createGatehouseClient, GatehouseError } from './client';
+import { createGatehouseClient, GatehouseError, matchLogin } from './client';
 
 let token: string | undefined;
 const gatehouse = createGatehouseClient({
@@ -6,9 +6,19 @@ const gatehouse = createGatehouseClient({
   getAccessToken: () => token,
 });
 
+// Where an app would show a code field; here the code comes from the environment.
+const askForCode = async () => process.env.TOTP_CODE ?? '';
+
 async function main() {
   const { login } = await gatehouse.Login({ input: { email: 'ada@example.com', password: 'correct horse battery staple' } });
-  token = login.accessToken;
+  // Both branches must be handled: an account with a second factor gets a challenge, not tokens.
+  token = await matchLogin(login, {
+    authenticated: async (payload) => payload.accessToken,
+    mfaRequired: async ({ challengeToken }) => {
+      const { verifyMfa } = await gatehouse.VerifyMfa({ input: { challengeToken, method: 'TOTP', code: await askForCode() } });
+      return verifyMfa.accessToken;
+    },
+  });
   const { me } = await gatehouse.Me();
   console.log(`signed in as ${me.email}`);
   try {

@@ -75,7 +75,9 @@ form.addEventListener('submit', async (event) => {
   button.disabled = true;
   try {
     if (!headerEditor) throw new Error('GraphiQL is still loading: try again in a moment.');
-    const signedIn = await login(graphqlUrl, String(fields.get('email')), String(fields.get('password')));
+    const signedIn = await login(graphqlUrl, String(fields.get('email')), String(fields.get('password')), () =>
+      window.prompt('Code from your authenticator app (or a recovery code)'),
+    );
     headerEditor.setValue(withAuthorization(headerEditor.getValue(), signedIn.accessToken));
     form.querySelector<HTMLInputElement>('input[name="password"]')!.value = '';
     const until = new Date(signedIn.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });

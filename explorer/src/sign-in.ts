@@ -6,30 +6,58 @@ export interface SignedIn {
   expiresAt: string;
 }
 
-interface LoginResponse {
-  data?: { login: { accessToken: string; expiresAt: string; user: { email: string } } } | null;
+type Tokens = { __typename: 'AuthPayload'; accessToken: string; expiresAt: string; user: { email: string } };
+type Challenge = { __typename: 'MfaChallenge'; challengeToken: string };
+
+interface GraphQLResponse<T> {
+  data?: T | null;
   errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
 }
 
 const LOGIN = `mutation ExplorerLogin($input: LoginInput!) {
-  login(input: $input) { accessToken expiresAt user { email } }
+  login(input: $input) {
+    __typename
+    ... on AuthPayload { accessToken expiresAt user { email } }
+    ... on MfaChallenge { challengeToken }
+  }
 }`;
 
-/** Logs in through the GraphQL endpoint; throws an Error saying why not (with Gatehouse's code). */
-export async function login(graphqlUrl: string, email: string, password: string): Promise<SignedIn> {
+const VERIFY_MFA = `mutation ExplorerVerifyMfa($input: VerifyMfaInput!) {
+  verifyMfa(input: $input) { __typename accessToken expiresAt user { email } }
+}`;
+
+async function send<T>(graphqlUrl: string, query: string, operationName: string, variables: unknown): Promise<T> {
   const response = await fetch(graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: LOGIN, operationName: 'ExplorerLogin', variables: { input: { email, password } } }),
+    body: JSON.stringify({ query, operationName, variables }),
   });
-  const body = (await response.json()) as LoginResponse;
+  const body = (await response.json()) as GraphQLResponse<T>;
   const error = body.errors?.[0];
   if (error || !body.data) {
     const code = [error?.extensions?.code, error?.extensions?.reason].filter(Boolean).join(' · ');
     throw new Error(`${code ? `${code}: ` : ''}${error?.message ?? `HTTP ${response.status}`}`);
   }
-  const { accessToken, expiresAt, user } = body.data.login;
-  return { email: user.email, accessToken, expiresAt };
+  return body.data;
+}
+
+/**
+ * Logs in through the GraphQL endpoint; throws an Error saying why not (with Gatehouse's code). An account
+ * with a second factor is asked for a code (`askForCode`: a TOTP code, or a recovery code).
+ */
+export async function login(graphqlUrl: string, email: string, password: string, askForCode: () => string | null): Promise<SignedIn> {
+  const { login: result } = await send<{ login: Tokens | Challenge }>(graphqlUrl, LOGIN, 'ExplorerLogin', { input: { email, password } });
+  let tokens: Tokens;
+  if (result.__typename === 'MfaChallenge') {
+    const code = askForCode()?.trim();
+    if (!code) throw new Error('This account has a second factor: enter a code to sign in.');
+    const method = /^\d{6}$/.test(code) ? 'TOTP' : 'RECOVERY_CODE';
+    const input = { challengeToken: result.challengeToken, method, code };
+    tokens = (await send<{ verifyMfa: Tokens }>(graphqlUrl, VERIFY_MFA, 'ExplorerVerifyMfa', { input })).verifyMfa;
+  } else {
+    tokens = result;
+  }
+  return { email: tokens.user.email, accessToken: tokens.accessToken, expiresAt: tokens.expiresAt };
 }
 
 /**

@@ -5,7 +5,7 @@ import { PASSWORD, USERS } from './settings';
 export const DOCUMENTS = {
   ceiling: '{ __typename }',
   me: '{ me { id email role } }',
-  login: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken refreshToken } }',
+  login: 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken refreshToken } } }',
   register: 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken refreshToken } }',
   refresh: 'mutation ($refreshToken: String!) { refresh(refreshToken: $refreshToken) { accessToken refreshToken } }',
   logout: 'mutation { logout }',

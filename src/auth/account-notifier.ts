@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClientInfo } from '../common/request-meta';
 import type { Session } from '../sessions/session.entity';
 import type { User } from '../users/user.entity';
+import { NO_SECOND_FACTOR, type SecondFactor } from './second-factor';
 
 /**
  * What the sign-in code tells the account's owner by mail, as hooks auth/ calls and src/recovery/
@@ -32,9 +33,19 @@ export const NO_NOTIFIER: AccountNotifier = {
 export interface AccountOptions {
   /** REQUIRE_VERIFIED_EMAIL: no session for an account whose address is not verified. */
   readonly requireVerifiedEmail: boolean;
-  /** REAUTH_WINDOW: a step-up without the password needs a session this young. */
+  /** REAUTH_WINDOW: a sensitive change needs an access token whose auth_time is this recent. */
   readonly reauthWindowSeconds: number;
   readonly notifier: AccountNotifier;
+  /** The second factor (src/mfa/): login answers its challenge, step-up asks its level. */
+  readonly secondFactor: SecondFactor;
+  /** REQUIRE_MFA_FOR_ROLES. */
+  readonly mfaRequiredForRoles: readonly string[];
 }
 
-export const DEFAULT_ACCOUNT_OPTIONS: AccountOptions = { requireVerifiedEmail: false, reauthWindowSeconds: 600, notifier: NO_NOTIFIER };
+export const DEFAULT_ACCOUNT_OPTIONS: AccountOptions = {
+  requireVerifiedEmail: false,
+  reauthWindowSeconds: 600,
+  notifier: NO_NOTIFIER,
+  secondFactor: NO_SECOND_FACTOR,
+  mfaRequiredForRoles: [],
+};

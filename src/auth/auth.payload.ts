@@ -1,7 +1,8 @@
 import { Field, ObjectType } from 'type-graphql';
 import { User } from '../users/user.entity';
+import { AssuranceInfo } from './assurance.type';
 
-@ObjectType({ description: 'What register, login, refresh and changePassword return: a token pair and who it is for.' })
+@ObjectType({ description: 'What register, login, verifyMfa, refresh, reauthenticate and changePassword return: a token pair and who it is for.' })
 export class AuthPayload {
   @Field({ description: 'A JWT to send as "Authorization: Bearer <accessToken>".' })
   accessToken!: string;
@@ -23,4 +24,7 @@ export class AuthPayload {
 
   @Field(() => User)
   user!: User;
+
+  @Field(() => AssuranceInfo)
+  assurance!: AssuranceInfo;
 }

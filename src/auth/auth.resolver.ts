@@ -3,6 +3,8 @@ import type { Context } from '../graphql/context';
 import { LogoutScope } from '../sessions/logout-scope';
 import { AuthPayload } from './auth.payload';
 import { ChangePasswordInput, LoginInput, RegisterInput } from './credentials.input';
+import { LoginResult } from './login-result';
+import { AllowedBeforeMfaEnrollment, RequiresRecentAuth } from '../graphql/step-up.decorator';
 
 @Resolver()
 export class AuthResolver {
@@ -11,9 +13,13 @@ export class AuthResolver {
     return refreshCookie.deliver(await services.auth.register(em, input, client));
   }
 
-  @Mutation(() => AuthPayload, { description: 'Signs in with email and password (a new session).' })
-  async login(@Arg('input') input: LoginInput, @Ctx() { em, services, client, refreshCookie }: Context): Promise<AuthPayload> {
-    return refreshCookie.deliver(await services.auth.login(em, input, client));
+  @Mutation(() => LoginResult, {
+    description:
+      'Signs in with email and password: tokens of a new session (AuthPayload), or, when the account has a second factor, an MfaChallenge to complete with verifyMfa (no token or session exists until then).',
+  })
+  async login(@Arg('input') input: LoginInput, @Ctx() { em, services, client, refreshCookie }: Context): Promise<LoginResult> {
+    const result = await services.auth.login(em, input, client);
+    return 'challengeToken' in result ? result : refreshCookie.deliver(result);
   }
 
   @Mutation(() => AuthPayload, {
@@ -25,6 +31,7 @@ export class AuthResolver {
   }
 
   @Authorized()
+  @RequiresRecentAuth({ orPassword: 'input.currentPassword' })
   @Mutation(() => AuthPayload, { description: 'Changes the password, ends every session, and returns tokens of a fresh one.' })
   async changePassword(
     @Arg('input') input: ChangePasswordInput,
@@ -34,6 +41,7 @@ export class AuthResolver {
   }
 
   @Authorized()
+  @AllowedBeforeMfaEnrollment()
   @Mutation(() => Boolean, {
     description: 'Ends sessions (by default the current one) and revokes their tokens, on every instance, before it returns.',
   })

@@ -6,7 +6,7 @@ import { badUserInput, emailTaken, unauthenticated } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import type { RateLimitService } from '../limits/rate-limit.service';
-import { RevokeReason, type SessionService } from '../sessions/session.service';
+import { RevokeReason, type SessionGrant, type SessionService } from '../sessions/session.service';
 import { parseEmail } from '../users/email';
 import { emailSkeleton, mixedScriptProblem } from '../users/lookalike';
 import { Role } from '../users/role';
@@ -15,12 +15,11 @@ import { DEFAULT_ACCOUNT_OPTIONS, type AccountOptions } from './account-notifier
 import type { AuthPayload } from './auth.payload';
 import type { PasswordHasher } from './password-hasher';
 import { assertPasswordNotOversized, type PasswordPolicy } from './password-policy';
-import { authenticatedWithin } from './recent-authentication';
-import type { SignInService } from './sign-in.service';
+import { AMR, type SignInService } from './sign-in.service';
 import type { Viewer } from '../identity/viewer';
+import type { LoginResult } from './login-result';
 
-// RFC 8176: proven by a password.
-const PASSWORD = ['pwd'] as const;
+const PASSWORD = AMR.PASSWORD;
 
 export interface Credentials {
   email: string;
@@ -97,7 +96,7 @@ export class AuthService {
    * An unknown email, a malformed email and a wrong password fail alike, after one bcrypt comparison
    * each, so neither the answer nor its timing tells whether an account exists.
    */
-  async login(em: EntityManager, input: Credentials, client: ClientInfo): Promise<AuthPayload> {
+  async login(em: EntityManager, input: Credentials, client: ClientInfo): Promise<LoginResult> {
     assertPasswordNotOversized(input.password);
     await this.limits.consumeIp('login', client.ip);
     const email = parseEmail(input.email);
@@ -112,12 +111,23 @@ export class AuthService {
       await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId: user?.id, client });
       throw unauthenticated(AuthReason.INVALID_CREDENTIALS);
     }
-    await this.limits.clearAccount(accountKey, client.ip);
+    // A second factor is asked only of an account whose password was right, after the checks any sign-in
+    // passes (disabled, unverified), so a challenge never stands for an account that could not sign in.
+    const secondFactor = await this.options.secondFactor.enrolled(em, user.id);
+    // With a second factor the password alone proves nothing yet: the account's count of failures is
+    // cleared by verifyMfa's success, not here, or an attacker who holds the password could clear the
+    // count of wrong codes with each new login and guess codes without limit.
+    if (!secondFactor) await this.limits.clearAccount(accountKey, client.ip);
     // Said only to someone who knows the password.
     if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
     if (this.options.requireVerifiedEmail && !user.emailVerifiedAt) throw unauthenticated(AuthReason.EMAIL_NOT_VERIFIED);
     // BCRYPT_COST changed since this hash was made: upgrade it now that we hold the password.
     const rehash = this.passwords.needsRehash(checkedHash) ? await this.passwords.hash(input.password) : undefined;
+    if (secondFactor) {
+      // Only if the hash is still the one checked: a concurrent change wins.
+      if (rehash) await em.nativeUpdate(User, { id: user.id, passwordHash: checkedHash }, { passwordHash: rehash });
+      return this.options.secondFactor.challenge(em, user, client);
+    }
     const grant = await em.transactional(async (tx) => {
       // The password was checked against `checkedHash`, read before bcrypt ran. Re-read the row under a
       // share lock: a password change or a disable that committed meanwhile wins, and one that starts now
@@ -133,6 +143,41 @@ export class AuthService {
     });
     this.options.notifier.committed();
     return this.signIn.finish(grant, client, SecurityEventType.LOGIN_SUCCEEDED);
+  }
+
+  /**
+   * Completes a sign-in whose second factor is proven by `prove` (verifyMfa): it runs first in the
+   * transaction (it spends the challenge and the code) and returns the methods (amr) it proved; then the
+   * user row is re-read under a share lock as login does, so a disable that committed meanwhile wins.
+   */
+  async signInWithSecondFactor(
+    em: EntityManager,
+    userId: string,
+    client: ClientInfo,
+    prove: (tx: EntityManager) => Promise<readonly string[]>,
+  ): Promise<AuthPayload> {
+    const grant = await em.transactional(async (tx) => {
+      const amr = await prove(tx);
+      const current = await tx.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_READ, refresh: true });
+      if (current.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
+      if (this.options.requireVerifiedEmail && !current.emailVerifiedAt) throw unauthenticated(AuthReason.EMAIL_NOT_VERIFIED);
+      const started = await this.signIn.startSession(tx, current, client, { amr });
+      await this.options.notifier.signedIn(tx, current, started.session, client);
+      return started;
+    });
+    this.options.notifier.committed();
+    const user = grant.user;
+    await this.limits.clearAccount(user.email, client.ip);
+    return this.signIn.finish(grant, client, SecurityEventType.LOGIN_SUCCEEDED);
+  }
+
+  /**
+   * The viewer proved who they are again (reauthenticate): the same session records `amr` and now, and
+   * hands out a fresh pair.
+   */
+  async reauthenticated(em: EntityManager, viewer: Viewer, amr: readonly string[], client: ClientInfo): Promise<AuthPayload> {
+    const grant: SessionGrant = await this.sessions.reauthenticated(em, viewer.user.id, viewer.sessionId, amr);
+    return this.signIn.finish(grant, client);
   }
 
   /** Rotates a refresh token. A rotated token presented after the grace window ends its session: theft. */
@@ -182,7 +227,8 @@ export class AuthService {
       current.passwordHash = passwordHash;
       await this.sessions.revokeAll(tx, user.id, RevokeReason.PASSWORD_CHANGED);
       await this.options.notifier.passwordChanged(tx, current, client);
-      return this.signIn.startSession(tx, current, client, { amr: PASSWORD });
+      // The new session proves what the step-up before this change proved (a second factor too, if any).
+      return this.signIn.startSession(tx, current, client, { amr: viewer.claims.amr });
     });
     if (!grant) return this.wrongCurrentPassword(user.id, client);
     this.options.notifier.committed();
@@ -191,27 +237,70 @@ export class AuthService {
   }
 
   /**
-   * Step-up before a sensitive change (changing the email address): the current password when it is given
-   * (counted by the per-account limits like changePassword's, wrong: BAD_USER_INPUT on currentPassword),
-   * else a session that started within REAUTH_WINDOW (else REAUTHENTICATION_REQUIRED).
+   * Whether the viewer authenticated recently enough for a sensitive change (@RequiresRecentAuth): the
+   * token's `auth_time` within REAUTH_WINDOW, at the account's highest level (aal 2 when it has a second
+   * factor, so a password alone never unlocks what the factor protects). Else REAUTHENTICATION_REQUIRED.
    */
-  async stepUp(em: EntityManager, viewer: Viewer, currentPassword: string | null | undefined, client: ClientInfo, via: string): Promise<void> {
-    if (currentPassword === null || currentPassword === undefined) {
-      if (!(await authenticatedWithin(em, viewer, this.options.reauthWindowSeconds))) throw unauthenticated(AuthReason.REAUTHENTICATION_REQUIRED);
-      return;
-    }
-    assertPasswordNotOversized(currentPassword, 'currentPassword');
+  async assertRecentAuthentication(em: EntityManager, viewer: Viewer, now = Date.now()): Promise<void> {
+    const { auth_time, aal } = viewer.claims;
+    const recent = now - auth_time * 1000 <= this.options.reauthWindowSeconds * 1000;
+    if (!recent) throw unauthenticated(AuthReason.REAUTHENTICATION_REQUIRED);
+    if (aal < 2 && (await this.options.secondFactor.enrolled(em, viewer.user.id))) throw unauthenticated(AuthReason.REAUTHENTICATION_REQUIRED);
+  }
+
+  /** Whether the account has a second factor (a password then does not stand in for a recent sign-in). */
+  hasSecondFactor(em: EntityManager, userId: string): Promise<boolean> {
+    return this.options.secondFactor.enrolled(em, userId);
+  }
+
+  /**
+   * REQUIRE_MFA_FOR_ROLES: a session of such a role without a second factor (aal 1) may only enroll one.
+   * Called by the auth checker for every @Authorized field but those marked @AllowedBeforeMfaEnrollment.
+   */
+  assertEnrollmentNotRequired(viewer: Viewer): void {
+    if (viewer.claims.aal < 2 && this.options.mfaRequiredForRoles.includes(viewer.user.role))
+      throw unauthenticated(AuthReason.MFA_ENROLLMENT_REQUIRED);
+  }
+
+  /**
+   * Checks the viewer's current password (a step-up or reauthenticate): counted by the per-account limits
+   * like changePassword's; wrong: BAD_USER_INPUT on `field`, recorded as a failed login.
+   */
+  async verifyCurrentPassword(
+    em: EntityManager,
+    viewer: Viewer,
+    password: string,
+    client: ClientInfo,
+    via: string,
+    field = 'currentPassword',
+  ): Promise<void> {
+    assertPasswordNotOversized(password, field);
     const { user } = viewer;
     await this.limits.consumeAccountAttempt(user.email, client.ip);
     const { passwordHash } = await em.findOneOrFail(User, user.id, { refresh: true });
-    if (!(await this.passwords.verify(currentPassword, passwordHash))) return this.wrongCurrentPassword(user.id, client, via);
-    await this.limits.clearAccount(user.email, client.ip);
+    if (!(await this.passwords.verify(password, passwordHash))) return this.wrongCurrentPassword(user.id, client, via, field);
+  }
+
+  /** A right password (after verifyCurrentPassword) with nothing else to prove: the account's count starts over. */
+  clearAttempts(email: string, client: ClientInfo): Promise<void> {
+    return this.limits.clearAccount(email, client.ip);
+  }
+
+  /**
+   * Step-up before a sensitive change (changing the email address) given the current password: the
+   * decorator (@RequiresRecentAuth with `orPassword`) has let it through without a recent sign-in because
+   * the account has no second factor; the password must be right.
+   */
+  async stepUp(em: EntityManager, viewer: Viewer, currentPassword: string | null | undefined, client: ClientInfo, via: string): Promise<void> {
+    if (currentPassword === null || currentPassword === undefined) return;
+    await this.verifyCurrentPassword(em, viewer, currentPassword, client, via);
+    await this.limits.clearAccount(viewer.user.email, client.ip);
   }
 
   /** Recorded after any transaction: the event has its own connection, which must not wait on that one. */
-  private async wrongCurrentPassword(userId: string, client: ClientInfo, via = 'changePassword'): Promise<never> {
+  private async wrongCurrentPassword(userId: string, client: ClientInfo, via = 'changePassword', field = 'currentPassword'): Promise<never> {
     await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId, client, details: { via } });
-    throw badUserInput('currentPassword', 'The current password is not correct.');
+    throw badUserInput(field, field === 'password' ? 'The password is not correct.' : 'The current password is not correct.');
   }
 }
 

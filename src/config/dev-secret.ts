@@ -3,6 +3,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, wr
 import { dirname } from 'node:path';
 import { ConfigError, deepFreeze } from './env';
 import { checkSecretStrength, type JwtConfig } from './jwt';
+import { parseEncryptionKey, type MfaConfig } from './mfa';
 
 /**
  * Start-up's half of JWT_SECRET, outside production: reads the secret kept in DATA_DIR (mode 0600), or
@@ -15,13 +16,37 @@ import { checkSecretStrength, type JwtConfig } from './jwt';
 export function ensureDevelopmentSecret<C extends JwtConfig>(config: C): C {
   const file = config.jwt.secretFile;
   if (config.jwt.secretSource !== 'pending' || file === undefined) return config;
+  const { text: secret, source } = readOrGenerate(file, () => randomBytes(48).toString('base64url'));
+  const problems: string[] = [];
+  checkSecretStrength(secret, file, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze({ ...config, jwt: { ...config.jwt, secret, secretSource: source } });
+}
+
+/**
+ * ENCRYPTION_KEY outside production, the same way (createGatehouse calls it; the CLI's database commands
+ * need no key): kept in DATA_DIR (`encryption-key`, mode 0600) so the
+ * second-factor secrets it encrypts survive restarts. Losing the file loses every enrolled factor (an
+ * admin resets them: resetUserMfa); production sets ENCRYPTION_KEY.
+ */
+export function ensureDevelopmentEncryptionKey<C extends MfaConfig>(config: C): C {
+  const file = config.mfa.keyFile;
+  if (config.mfa.keySource !== 'pending' || file === undefined) return config;
+  const { text, source } = readOrGenerate(file, () => randomBytes(32).toString('base64'));
+  const key = parseEncryptionKey(text);
+  if (!key) throw new ConfigError([`${file} must hold 32 bytes as base64 or hex`]);
+  return deepFreeze({ ...config, mfa: { ...config.mfa, encryptionKey: key.toString('hex'), keySource: source } });
+}
+
+/** Reads a private key file, or writes it once with `generate()`'s text; refuses a file others can read. */
+function readOrGenerate(file: string, generate: () => string): { text: string; source: 'generated' | 'file' } {
   let source: 'generated' | 'file' = 'file';
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // Written whole to a private temporary file, then linked into place: a process starting at the same
     // moment sees either no file or the complete one, and the first link wins.
     const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 });
+    writeFileSync(temporary, `${generate()}\n`, { mode: 0o600 });
     try {
       linkSync(temporary, file);
       source = 'generated';
@@ -31,12 +56,6 @@ export function ensureDevelopmentSecret<C extends JwtConfig>(config: C): C {
       unlinkSync(temporary);
     }
   }
-  const problems: string[] = [];
-  if ((statSync(file).mode & 0o077) !== 0) {
-    problems.push(`${file} must be readable by its owner only (chmod 600 ${file})`);
-  }
-  const secret = readFileSync(file, 'utf8').trim();
-  checkSecretStrength(secret, file, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ ...config, jwt: { ...config.jwt, secret, secretSource: source } });
+  if ((statSync(file).mode & 0o077) !== 0) throw new ConfigError([`${file} must be readable by its owner only (chmod 600 ${file})`]);
+  return { text: readFileSync(file, 'utf8').trim(), source };
 }

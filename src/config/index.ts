@@ -6,6 +6,7 @@ import { readHttp, type HttpConfig } from './http';
 import { readJwt, type JwtConfig } from './jwt';
 import { readLimits, type LimitsConfig } from './limits';
 import { readMail, type MailConfig } from './mail';
+import { readMfa, type MfaConfig } from './mfa';
 import { readObservability, type ObservabilityConfig } from './observability';
 import { readPasswords, type PasswordsConfig } from './passwords';
 import { readProcesses, type ProcessesConfig } from './processes';
@@ -18,7 +19,7 @@ import { readSessions, type SessionsConfig } from './sessions';
 // development secret is start-up's job: dev-secret.ts).
 
 export { ConfigError, parseDuration, type RateLimit } from './env';
-export { ensureDevelopmentSecret } from './dev-secret';
+export { ensureDevelopmentEncryptionKey, ensureDevelopmentSecret } from './dev-secret';
 export { JWT_ALGORITHMS, JWT_SECRET_MIN_BYTES, type JwtAlgorithm, type JwtKeyConfig } from './jwt';
 export { threadPoolSize } from './processes';
 export type { SmtpConfig, SmtpTls } from './mail';
@@ -38,7 +39,8 @@ export interface Config
     LimitsConfig,
     AuthCacheConfig,
     MailConfig,
-    RecoveryConfig {}
+    RecoveryConfig,
+    MfaConfig {}
 
 /**
  * Reads and validates the environment. `env` defaults to process.env; tests pass their own.
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): Config {
   const authCache = readAuthCache(r);
   const mail = readMail(r, runtime.production);
   const recovery = readRecovery(r, runtime.production, mail.mail.enabled);
+  const mfa = readMfa(r, runtime.production, database.dataDir);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze({
     ...runtime,
@@ -74,5 +77,6 @@ export function loadConfig(env: Env = process.env): Config {
     ...authCache,
     ...mail,
     ...recovery,
+    ...mfa,
   });
 }

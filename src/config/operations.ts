@@ -54,6 +54,9 @@ export const AUTH_OPERATIONS = [
     store: 'ip-email-confirm',
     authField: true,
   },
+  // The second factor (src/mfa/): each code is also counted per account (ACCOUNT_LIMITS) and per challenge.
+  { name: 'verifyMfa', limitVariable: 'RATE_LIMIT_VERIFY_MFA_IP', defaultLimit: '30/1m', store: 'ip-mfa', authField: true },
+  { name: 'reauthenticate', limitVariable: 'RATE_LIMIT_REAUTHENTICATE_IP', defaultLimit: '30/1h', store: 'ip-reauth', authField: true },
 ] as const satisfies readonly AuthOperationSpec[];
 
 export type AuthOperation = (typeof AUTH_OPERATIONS)[number]['name'];
@@ -61,7 +64,7 @@ export type AuthOperation = (typeof AUTH_OPERATIONS)[number]['name'];
 /** The key of an operation's per-IP limit in Config.rateLimits, e.g. loginPerIp. */
 export const perIpLimitKey = <Name extends AuthOperation>(name: Name): `${Name}PerIp` => `${name}PerIp`;
 
-/** Password attempts per account, counted by every operation that checks a password. */
+/** Password (and second-factor code) attempts per account, counted by every operation that checks one. */
 export const ACCOUNT_LIMITS = [
   /** Failed passwords per account: the slow-down step. */
   { name: 'accountFailuresShort', limitVariable: 'RATE_LIMIT_ACCOUNT_FAILURES', defaultLimit: '5/1m', store: 'acct' },

@@ -24,6 +24,20 @@ export enum SecurityEventType {
   EMAIL_CHANGE_REQUESTED = 'EMAIL_CHANGE_REQUESTED',
   /** The account's address changed (confirmed from the new address). */
   EMAIL_CHANGED = 'EMAIL_CHANGED',
+  /** A TOTP factor was confirmed (details.method), or the recovery codes were made anew (details.recoveryCodesRegenerated). */
+  MFA_ENROLLED = 'MFA_ENROLLED',
+  /** The user turned the second factor off. */
+  MFA_DISABLED = 'MFA_DISABLED',
+  /** A wrong or replayed second-factor code (verifyMfa or reauthenticate): details say which method and attempt. */
+  MFA_FAILED = 'MFA_FAILED',
+  /** A sign-in challenge was presented after its 5 minutes. */
+  MFA_CHALLENGE_EXPIRED = 'MFA_CHALLENGE_EXPIRED',
+  /** A recovery code was spent: details.remaining says how many are left. */
+  RECOVERY_CODE_USED = 'RECOVERY_CODE_USED',
+  /** An admin removed the account's second factor (details.adminId). */
+  MFA_RESET_BY_ADMIN = 'MFA_RESET_BY_ADMIN',
+  /** Someone holding the password kept entering wrong codes (a challenge ended after its 5 wrong codes): an attack. */
+  MFA_FAILURES_REPEATED = 'MFA_FAILURES_REPEATED',
 }
 
 export enum Severity {
@@ -48,6 +62,13 @@ export const SEVERITY: Record<SecurityEventType, Severity> = {
   PASSWORD_RESET: Severity.WARNING,
   EMAIL_CHANGE_REQUESTED: Severity.INFO,
   EMAIL_CHANGED: Severity.WARNING,
+  MFA_ENROLLED: Severity.INFO,
+  MFA_DISABLED: Severity.WARNING,
+  MFA_FAILED: Severity.WARNING,
+  MFA_CHALLENGE_EXPIRED: Severity.INFO,
+  RECOVERY_CODE_USED: Severity.WARNING,
+  MFA_RESET_BY_ADMIN: Severity.WARNING,
+  MFA_FAILURES_REPEATED: Severity.HIGH,
 };
 
 registerEnumType(SecurityEventType, { name: 'SecurityEventType' });

@@ -13,13 +13,14 @@ export interface PurgeResult {
   rateLimits: number;
   mail: number;
   emailTokens: number;
+  mfaChallenges: number;
 }
 
 /**
  * Deletes what can no longer matter: revocations of expired tokens, sessions that ended longer ago than
  * any of their access tokens can live (their refresh tokens go with them), security events past
  * the retention period, sent or failed mail past MAIL_OUTBOX_RETENTION, and used or long-expired link
- * tokens. Nothing that could still be presented and accepted is removed.
+ * tokens and sign-in challenges. Nothing that could still be presented and accepted is removed.
  */
 export class Housekeeping {
   constructor(
@@ -44,6 +45,8 @@ export class Housekeeping {
       // Link tokens once used (a used and an unknown token answer alike), and a day after they expired (until
       // then a late click is told "expired" rather than "invalid").
       emailTokens: await deleteInBatches(em, 'email_tokens', 'id', 'used_at is not null or expires_at < ?', [ago(86400)]),
+      // Sign-in challenges a day after they expired (until then a late one is told "expired").
+      mfaChallenges: await deleteInBatches(em, 'mfa_challenges', 'id', 'expires_at < ?', [ago(86400)]),
     };
   }
 

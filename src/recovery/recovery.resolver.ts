@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { RequiresRecentAuth } from '../graphql/step-up.decorator';
 import type { Context } from '../graphql/context';
 import { User } from '../users/user.entity';
 import { ResetPasswordInput } from './reset-password.input';
@@ -44,9 +45,10 @@ export class RecoveryResolver {
   }
 
   @Authorized()
+  @RequiresRecentAuth({ orPassword: 'currentPassword' })
   @Mutation(() => Boolean, {
     description:
-      'Mails a confirmation link to the new address and a notice to the current one; the address changes only on confirmation. Needs currentPassword, or a sign-in within REAUTH_WINDOW.',
+      'Mails a confirmation link to the new address and a notice to the current one; the address changes only on confirmation. Needs a recent authentication (REAUTH_WINDOW), or, for an account without a second factor, currentPassword.',
   })
   async requestEmailChange(
     @Arg('newEmail') newEmail: string,

@@ -6,7 +6,7 @@ import { User } from '../users/user.entity';
 @Entity({ tableName: 'sessions' })
 @Index({ name: 'sessions_user_id_index', properties: ['user'] })
 export class Session {
-  [OptionalProps]?: 'id' | 'createdAt' | 'lastUsedAt' | 'revokedAt' | 'revokedReason' | 'userAgent' | 'ip';
+  [OptionalProps]?: 'id' | 'createdAt' | 'lastUsedAt' | 'revokedAt' | 'revokedReason' | 'userAgent' | 'ip' | 'amr' | 'authenticatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -36,4 +36,15 @@ export class Session {
 
   @Property({ type: 'text', nullable: true })
   ip: string | null = null;
+
+  /**
+   * How the user last proved who they are in this session (RFC 8176 values, e.g. ["pwd"], ["pwd", "otp",
+   * "mfa"]): every access token of the session carries it, refreshes included; reauthenticate replaces it.
+   */
+  @Property({ type: 'text[]' })
+  amr: string[] = ['pwd'];
+
+  /** When that proof happened: the tokens' `auth_time` (sign-in, or the latest reauthenticate). */
+  @Property({ type: 'timestamptz' })
+  authenticatedAt: Date = new Date();
 }

@@ -40,9 +40,12 @@ export class SessionService {
     return new Date(Math.min(idleEnd, session.expiresAt.getTime()));
   }
 
-  async start(em: EntityManager, user: User, client: ClientInfo): Promise<SessionGrant> {
+  /** `amr`: how the user proved who they are (RFC 8176), kept on the session for every token it issues. */
+  async start(em: EntityManager, user: User, client: ClientInfo, amr: readonly string[] = ['pwd']): Promise<SessionGrant> {
     const session = em.create(Session, {
       user,
+      amr: [...amr],
+      authenticatedAt: new Date(),
       expiresAt: new Date(Date.now() + this.options.absoluteLifetimeSeconds * 1000),
       ip: client.ip,
       userAgent: client.userAgent,
@@ -93,6 +96,28 @@ export class SessionService {
       }
       session.lastUsedAt = now;
       return { kind: 'rotated', session, user: session.user, refreshToken: child };
+    });
+  }
+
+  /**
+   * The user proved who they are again within this session (reauthenticate): it records how and when,
+   * and gives the session a new refresh token in place of its live one, which stops working (TOKEN_INVALID).
+   */
+  async reauthenticated(em: EntityManager, userId: string, sessionId: string, amr: readonly string[]): Promise<SessionGrant> {
+    return em.transactional(async (tx) => {
+      const session = await tx.findOne(Session, { id: sessionId, user: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!session || session.revokedAt) throw unauthenticated(AuthReason.SESSION_REVOKED);
+      await tx.populate(session, ['user'], { refresh: true });
+      const now = new Date();
+      if (session.user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
+      if (this.endsAt(session) <= now) throw unauthenticated(AuthReason.SESSION_EXPIRED);
+      session.amr = [...amr];
+      session.authenticatedAt = now;
+      session.lastUsedAt = now;
+      await tx.nativeDelete(RefreshToken, { session: session.id, rotatedAt: null });
+      const refreshToken = newRefreshToken();
+      tx.create(RefreshToken, { tokenHash: hashRefreshToken(refreshToken), session });
+      return { session, user: session.user, refreshToken };
     });
   }
 

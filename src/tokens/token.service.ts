@@ -5,7 +5,7 @@ import { isUuid } from '../common/uuid';
 import { AuthReason } from '../errors/codes';
 import { unauthenticated } from '../errors/errors';
 import { Role } from '../users/role';
-import type { AccessClaims } from './access-claims';
+import { assuranceLevel, type AccessClaims, type Assurance } from './access-claims';
 import { loadSigningKeys, type SigningKeys } from './signing-keys';
 import { VerifiedTokens } from './verified-tokens';
 
@@ -39,8 +39,15 @@ export class TokenService {
     return this.options.clockToleranceSeconds;
   }
 
-  issue(user: { id: string; role: Role }, sessionId: string, now = Date.now()): IssuedToken {
+  /** `assurance` defaults to a password sign-in at `now` (the session's own comes from SignInService). */
+  issue(
+    user: { id: string; role: Role },
+    sessionId: string,
+    now = Date.now(),
+    assurance: Assurance = { amr: ['pwd'], authTime: new Date(now) },
+  ): IssuedToken {
     const iat = Math.floor(now / 1000);
+    const aal = assuranceLevel(assurance.amr);
     const claims: AccessClaims = {
       sub: user.id,
       sid: sessionId,
@@ -48,9 +55,13 @@ export class TokenService {
       iat,
       exp: iat + this.options.accessTokenTtlSeconds,
       role: user.role,
+      amr: [...assurance.amr],
+      aal,
+      auth_time: Math.floor(assurance.authTime.getTime() / 1000),
     };
     const { algorithm, signing } = this.keys;
-    const token = jwt.sign({ ...claims, iss: this.options.issuer, aud: this.options.audience }, signing.key, {
+    // `acr` repeats the level as a string, for verifiers that read the OpenID Connect claim.
+    const token = jwt.sign({ ...claims, acr: String(aal), iss: this.options.issuer, aud: this.options.audience }, signing.key, {
       algorithm,
       header: { alg: algorithm, typ: ACCESS_TOKEN_TYPE, kid: signing.kid },
     });
@@ -109,15 +120,23 @@ export class TokenService {
       return undefined;
     }
     if (typeof payload !== 'object' || payload === null) return undefined;
-    const { sub, sid, jti, iat, exp, role } = payload as Record<string, unknown>;
+    const { sub, sid, jti, iat, exp, role, amr, aal, auth_time } = payload as Record<string, unknown>;
     if (!isUuid(sub) || !isUuid(sid) || !isUuid(jti)) return undefined;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
     if (typeof iat !== 'number' || !Number.isFinite(iat)) return undefined;
     // Issued in the future: a clock problem or a forgery; either way not ours to trust.
     if (iat > Date.now() / 1000 + this.options.clockToleranceSeconds) return undefined;
     if (role !== Role.USER && role !== Role.ADMIN) return undefined;
+    // A token from before issue 13 (an instance not yet upgraded) has no assurance claims: it reads as a
+    // password sign-in at an unknown time, so it passes no step-up. Present claims must be well formed.
+    const methods = amr === undefined ? ['pwd'] : amr;
+    if (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string')) return undefined;
+    const level = assuranceLevel(methods as string[]);
+    if (aal !== undefined && aal !== level) return undefined;
+    const authTime = auth_time === undefined ? 0 : auth_time;
+    if (typeof authTime !== 'number' || !Number.isFinite(authTime)) return undefined;
     // Shared by every request that presents this token (see verify): read-only.
-    return Object.freeze({ sub, sid, jti, iat, exp, role });
+    return Object.freeze({ sub, sid, jti, iat, exp, role, amr: Object.freeze([...(methods as string[])]), aal: level, auth_time: authTime });
   }
 }
 

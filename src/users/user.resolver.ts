@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { AllowedBeforeMfaEnrollment } from '../graphql/step-up.decorator';
 import type { Context } from '../graphql/context';
 import { Role } from './role';
 import { User, type UserSnapshot } from './user.entity';
@@ -6,6 +7,7 @@ import { User, type UserSnapshot } from './user.entity';
 @Resolver(() => User)
 export class UserResolver {
   @Authorized()
+  @AllowedBeforeMfaEnrollment()
   @Query(() => User, { description: 'The signed-in user.' })
   async me(@Ctx() { viewer }: Context): Promise<UserSnapshot> {
     return (await viewer.require()).user;

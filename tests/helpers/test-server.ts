@@ -34,6 +34,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JWT_SECRET: randomBytes(48).toString('base64'),
+    // Set, so no test server writes a development key into DATA_DIR.
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     BCRYPT_COST: '4',
     // Tests send everything from 127.0.0.1; limits are exercised in rate-limits.test.ts.
     ...Object.fromEntries(AUTH_OPERATIONS.map((op) => [op.limitVariable, '100000/1m'])),

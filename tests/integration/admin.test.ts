@@ -1,6 +1,6 @@
 import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';
-import { factories } from '../helpers/factories';
+import { factories, expectTokens } from '../helpers/factories';
 import { failure } from '../helpers/failure';
 import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
@@ -91,7 +91,7 @@ describe('setUserRole', () => {
 describe('disableUser and enableUser', () => {
   it('ends every session at once and refuses login and refresh; enabling allows login again', async () => {
     const user = await signUp();
-    const second = (await server.sdk().Login({ input: { email: user.email, password: PASSWORD } })).login;
+    const second = expectTokens((await server.sdk().Login({ input: { email: user.email, password: PASSWORD } })).login);
 
     expect((await asAdmin().DisableUser({ id: user.id })).disableUser.disabledAt).toBeTruthy();
     for (const token of [user.token, second.accessToken]) {
@@ -103,7 +103,7 @@ describe('disableUser and enableUser', () => {
     expect((await failure(server.sdk().Login({ input: { email: user.email, password: 'wrong password!' } }))).reason).toBe('INVALID_CREDENTIALS');
 
     expect((await asAdmin().EnableUser({ id: user.id })).enableUser.disabledAt).toBeNull();
-    const { login } = await server.sdk().Login({ input: { email: user.email, password: PASSWORD } });
+    const login = expectTokens((await server.sdk().Login({ input: { email: user.email, password: PASSWORD } })).login);
     expect((await server.sdk(login.accessToken).Me()).me.id).toBe(user.id);
     // Sessions ended by the disable stay ended.
     expect((await failure(server.sdk(second.accessToken).Me())).reason).toBe('TOKEN_REVOKED');
@@ -163,7 +163,7 @@ describe('security events', () => {
 
   it('shows users their own history only, newest first, paginated', async () => {
     const user = await signUp();
-    const { login } = await server.sdk().Login({ input: { email: user.email, password: PASSWORD } });
+    const login = expectTokens((await server.sdk().Login({ input: { email: user.email, password: PASSWORD } })).login);
     await server.sdk(login.accessToken).Logout({ scope: 'OTHERS' });
     const first = await server.sdk(login.accessToken).MyEvents({ first: 1 });
     expect(first.myEvents.edges.map((e) => e.node.type)).toEqual(['SESSION_REVOKED']);

@@ -5,6 +5,7 @@ import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';
 import { failure } from '../helpers/failure';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { expectTokens } from '../helpers/factories';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -37,7 +38,7 @@ describe('register, login, me, logout through the typed SDK', () => {
     const email = uniqueEmail('MiXeD');
     const { register } = await server.sdk().Register({ input: { email: `  ${email.toUpperCase()}  `, password: PASSWORD } });
     expect(register.user.email).toBe(email.toLowerCase());
-    const { login } = await server.sdk().Login({ input: { email: email.toUpperCase(), password: PASSWORD } });
+    const login = expectTokens((await server.sdk().Login({ input: { email: email.toUpperCase(), password: PASSWORD } })).login);
     expect(login.user.id).toBe(register.user.id);
   });
 
@@ -69,7 +70,7 @@ describe('register, login, me, logout through the typed SDK', () => {
   it('logs in with the right password and refuses a wrong one, an unknown email and a malformed one alike', async () => {
     const email = uniqueEmail();
     await server.sdk().Register({ input: { email, password: PASSWORD } });
-    const { login } = await server.sdk().Login({ input: { email, password: PASSWORD } });
+    const login = expectTokens((await server.sdk().Login({ input: { email, password: PASSWORD } })).login);
     expect(login.user.email).toBe(email);
 
     const attempts = [
@@ -100,13 +101,13 @@ describe('register, login, me, logout through the typed SDK', () => {
     const { passwordHash } = await em.fork().findOneOrFail(User, { id: register.user.id });
     expect(passwordHash).not.toBe(oldHash);
     expect(passwordHash).toMatch(new RegExp(`^bcrypt-sha256\\$\\$2b\\$0${server.config.bcryptCost}\\$`));
-    expect((await server.sdk().Login({ input: { email, password: PASSWORD } })).login.user.email).toBe(email);
+    expect(expectTokens((await server.sdk().Login({ input: { email, password: PASSWORD } })).login).user.email).toBe(email);
   });
 
   it('logout revokes only the token that made the request', async () => {
     const email = uniqueEmail();
     const first = (await server.sdk().Register({ input: { email, password: PASSWORD } })).register.accessToken;
-    const second = (await server.sdk().Login({ input: { email, password: PASSWORD } })).login.accessToken;
+    const second = expectTokens((await server.sdk().Login({ input: { email, password: PASSWORD } })).login).accessToken;
 
     expect((await server.sdk(first).Logout()).logout).toBe(true);
     const revoked = await failure(server.sdk(first).Me());
@@ -123,7 +124,7 @@ describe('register, login, me, logout through the typed SDK', () => {
     const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
     await server.sdk(register.accessToken).Logout();
     for (const token of [register.accessToken, 'garbage']) {
-      const { login } = await server.sdk(token).Login({ input: { email, password: PASSWORD } });
+      const login = expectTokens((await server.sdk(token).Login({ input: { email, password: PASSWORD } })).login);
       expect(login.user.email).toBe(email);
       const other = await server.sdk(token).Register({ input: { email: uniqueEmail(), password: PASSWORD } });
       expect(other.register.accessToken).toBeTruthy();

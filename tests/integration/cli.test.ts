@@ -5,6 +5,7 @@ import { runCli } from '../../src/cli';
 import { Role } from '../../src/users/role';
 import { User } from '../../src/users/user.entity';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { expectTokens } from '../helpers/factories';
 
 const root = join(__dirname, '../..');
 const { buildIfStale } = require(join(root, 'scripts/build.js')) as { buildIfStale(): boolean };
@@ -114,7 +115,7 @@ describe('the CLI, beside the running server', () => {
     const created = await cli(['create-user', email], `${PASSWORD}\n`);
     expect(created).toMatchObject({ code: 0, output: expect.stringMatching(new RegExp(`^Created ${email} \\(.+\\): USER\\.$`)) });
     expect((await cli(['create-user', email], `${PASSWORD}\n`)).code).toBe(1);
-    expect((await server.sdk().Login({ input: { email, password: PASSWORD } })).login.user.email).toBe(email);
+    expect(expectTokens((await server.sdk().Login({ input: { email, password: PASSWORD } })).login).user.email).toBe(email);
   });
 
   it('disables an account, ending its sessions at once, and enables it again', async () => {
@@ -126,7 +127,7 @@ describe('the CLI, beside the running server', () => {
     ).toBe('UNAUTHENTICATED');
     await expect(server.sdk().Login({ input: { email, password: PASSWORD } })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect((await cli(['enable', email])).output).toMatch(/: USER\.$/);
-    expect((await server.sdk().Login({ input: { email, password: PASSWORD } })).login.user.email).toBe(email);
+    expect(expectTokens((await server.sdk().Login({ input: { email, password: PASSWORD } })).login).user.email).toBe(email);
   });
 
   it('shows the configuration with every secret masked', async () => {

@@ -24,7 +24,7 @@ const IP = '203.0.113.77';
 const USER_AGENT = 'ProbeAgent/7.7 (unique-agent-marker)';
 const CLIENT = { 'x-forwarded-for': IP, 'user-agent': USER_AGENT };
 const REGISTER = 'mutation ($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } } }';
-const LOGIN = 'mutation ($i: LoginInput!) { login(input: $i) { accessToken } }';
+const LOGIN = 'mutation ($i: LoginInput!) { login(input: $i) { ... on AuthPayload { accessToken } } }';
 const REFRESH = 'mutation ($t: String!) { refresh(refreshToken: $t) { accessToken } }';
 const onPostgres = process.env.DATABASE_URL ? it : it.skip;
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, string>;

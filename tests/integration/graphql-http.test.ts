@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse, print, separateOperations } from 'graphql';
 import { serverAudits } from 'graphql-http';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { expectTokens } from '../helpers/factories';
 
 // GraphQL over HTTP conformance (the graphql-http audit suite) and the request limits, on a real server.
 
@@ -41,7 +42,7 @@ describe('request limits', () => {
     const email = uniqueEmail();
     await server.sdk().Register({ input: { email, password: PASSWORD } });
     for (const count of [2, 100]) {
-      const aliases = Array.from({ length: count }, (_, i) => `a${i}: login(input: $input) { accessToken }`).join('\n');
+      const aliases = Array.from({ length: count }, (_, i) => `a${i}: login(input: $input) { ... on AuthPayload { accessToken } }`).join('\n');
       const { status, body } = await server.post(
         { query: `mutation ($input: LoginInput!) { ${aliases} }`, variables: { input: { email, password: PASSWORD } } },
         { accept: GRAPHQL_RESPONSE },
@@ -51,7 +52,9 @@ describe('request limits', () => {
       // Two are a validation failure; a hundred already exceed the token limit while parsing.
       expect(codeOf(body)).toBe(count === 2 ? 'GRAPHQL_VALIDATION_FAILED' : 'GRAPHQL_PARSE_FAILED');
     }
-    const { myEvents } = await server.sdk((await server.sdk().Login({ input: { email, password: PASSWORD } })).login.accessToken).MyEvents();
+    const { myEvents } = await server
+      .sdk(expectTokens((await server.sdk().Login({ input: { email, password: PASSWORD } })).login).accessToken)
+      .MyEvents();
     expect(myEvents.edges.filter((e) => e.node.type === 'LOGIN_SUCCEEDED').map((e) => e.node.count)).toEqual([1]);
   });
 
@@ -60,14 +63,14 @@ describe('request limits', () => {
       ...F
       refresh(refreshToken: $t) { accessToken }
     }
-    fragment F on Mutation { login(input: $input) { accessToken } }`;
+    fragment F on Mutation { login(input: $input) { ... on AuthPayload { accessToken } } }`;
     const { body } = await server.post({ query, variables: { input: { email: uniqueEmail(), password: PASSWORD }, t: 'x' } });
     expect(body.errors?.[0].message).toMatch(/at most 1 of login, register, refresh, changePassword/);
   });
 
   it('counts a spread nested in an inline fragment, and answers a fragment bomb in linear time', async () => {
-    const nested = `mutation ($input: LoginInput!) { ... on Mutation { ...F } login(input: $input) { accessToken } }
-      fragment F on Mutation { ... on Mutation { login(input: $input) { accessToken } } }`;
+    const nested = `mutation ($input: LoginInput!) { ... on Mutation { ...F } login(input: $input) { ... on AuthPayload { accessToken } } }
+      fragment F on Mutation { ... on Mutation { login(input: $input) { ... on AuthPayload { accessToken } } } }`;
     expect(
       (await server.post({ query: nested, variables: { input: { email: uniqueEmail(), password: PASSWORD } } })).body.errors?.[0].message,
     ).toMatch(/at most 1 of/);
@@ -103,7 +106,7 @@ describe('request limits', () => {
     const { register } = await server.sdk().Register({ input: { email: uniqueEmail(), password: PASSWORD } });
     expect(register.accessToken).toBeTruthy();
     const login = await server.post({
-      query: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }',
+      query: 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }',
       variables: { input: { email: register.user.email, password: PASSWORD } },
     });
     expect(login.headers.get('cache-control')).toBe('no-store');

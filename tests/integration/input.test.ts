@@ -11,7 +11,7 @@ afterAll(() => server?.close());
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const REGISTER = 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken user { id email } } }';
-const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { accessToken user { id } } }';
+const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken user { id } } } }';
 
 const register = (email: string, password: string) => server.post({ query: REGISTER, variables: { input: { email, password } } });
 const login = (email: string, password: string) => server.post({ query: LOGIN, variables: { input: { email, password } } });

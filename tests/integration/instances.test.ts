@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { signUp } from '../helpers/factories';
+import { signUp, expectTokens } from '../helpers/factories';
 import { failure } from '../helpers/failure';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
@@ -55,7 +55,7 @@ onPostgres('three instances on one database', () => {
 
   it('a session revoked through A: its token is refused by B and C at once', async () => {
     const { email, token } = await signUp(a);
-    const second = (await b.sdk().Login({ input: { email, password: PASSWORD } })).login.accessToken;
+    const second = expectTokens((await b.sdk().Login({ input: { email, password: PASSWORD } })).login).accessToken;
     await warm(second);
     const { sessions } = await a.sdk(token).Sessions();
     const other = sessions.find((session) => !session.current)!;

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 const REGISTER = 'mutation ($input: RegisterInput!) { register(input: $input) { user { email } } }';
-const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { user { email } } }';
+const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { user { email } } } }';
 const register = async (email: string) => (await server.post({ query: REGISTER, variables: { input: { email, password: PASSWORD } } })).body;
 const login = async (email: string) => (await server.post({ query: LOGIN, variables: { input: { email, password: PASSWORD } } })).body;
 const { em } = factories(() => server);

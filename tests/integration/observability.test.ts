@@ -3,6 +3,7 @@ import { failure } from '../helpers/failure';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { expectTokens } from '../helpers/factories';
 
 // What operators read: the access log of a real process (one line per request, with a request id and
 // no secrets in it) and the Prometheus metrics.
@@ -56,7 +57,7 @@ describe('logs', () => {
     const email = uniqueEmail();
     const sdk = server.sdk();
     const { register } = await sdk.Register({ input: { email, password: PASSWORD } });
-    const { login } = await sdk.Login({ input: { email, password: PASSWORD } });
+    const login = expectTokens((await sdk.Login({ input: { email, password: PASSWORD } })).login);
     await failure(sdk.Login({ input: { email, password: `${PASSWORD} but wrong` } }));
     await server.sdk(login.accessToken).Me();
     const { refresh } = await sdk.Refresh({ refreshToken: login.refreshToken });

@@ -56,7 +56,7 @@ it('fails closed with SERVICE_UNAVAILABLE while the database is down, and recove
       me: server.post({ query: '{ me { id } }' }, { authorization: `Bearer ${token}` }),
       logout: server.post({ query: 'mutation { logout }' }, { authorization: `Bearer ${token}` }),
       login: server.post({
-        query: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }',
+        query: 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }',
         variables: { input: { email, password: PASSWORD } },
       }),
       register: server.post({

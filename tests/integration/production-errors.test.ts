@@ -65,7 +65,7 @@ describe('suggestions', () => {
     [
       'an input field in a variable',
       {
-        query: 'mutation ($i: LoginInput!) { login(input: $i) { accessToken } }',
+        query: 'mutation ($i: LoginInput!) { login(input: $i) { ... on AuthPayload { accessToken } } }',
         variables: { i: { email: 'a@example.com', password: 'x', passwrd: 'y' } },
       },
       'BAD_USER_INPUT',

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
 
-const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }';
+const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }';
 const REGISTER = 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken refreshToken } }';
 const REFRESH = 'mutation ($t: String!) { refresh(refreshToken: $t) { accessToken } }';
 const randomIp = () => `203.0.113.${1 + (randomBytes(1)[0] % 250)}`;

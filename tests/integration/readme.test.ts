@@ -4,7 +4,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildSchema, isObjectType, parse, print, type FieldDefinitionNode } from 'graphql';
+import { buildSchema, isObjectType, parse, print, validate, type FieldDefinitionNode } from 'graphql';
 import { runCli } from '../../src/cli';
 import { loadConfig } from '../../src/config';
 import { signAlert } from '../../src/events/alert.service';
@@ -112,6 +112,12 @@ const FILES: Record<string, () => Promise<void>> = {
   [`${SNIPPETS}/apollo-client.ts`]: async () => {
     expect(await runFile(`${SNIPPETS}/apollo-client.ts`)).toBe('signed in as ada@example.com\n');
   },
+  // The README's server signs with HS256, so its JWKS publishes no key and the snippet refuses even a real
+  // token; tests/integration/mfa-step-up.test.ts runs it against an ES256 server with aal-1 and aal-2 tokens.
+  [`${SNIPPETS}/require-aal2.ts`]: async () => {
+    const { token } = await logIn(server, 'ada@example.com');
+    expect(await runFile(`${SNIPPETS}/require-aal2.ts`, { ACCESS_TOKEN: token })).toMatch(/^refused: /);
+  },
   // A fragment of a webhook receiver: it runs with the names it expects, on a delivery signed as the server signs.
   [`${SNIPPETS}/verify-webhook.js`]: async () => {
     const fragment = readFileSync(join(ROOT, SNIPPETS, 'verify-webhook.js'), 'utf8');
@@ -205,6 +211,15 @@ const INLINE: Record<string, Check> = {
       });
       expect(shown).toEqual(actual);
     }
+  },
+  // The login document of the Second factor section is valid against schema.graphql and asks for both branches.
+  'login-union': async (code) => {
+    const schema = buildSchema(readFileSync(join(ROOT, 'schema.graphql'), 'utf8'));
+    expect(validate(schema, parse(code)).map((error) => error.message)).toEqual([]);
+    expect(code).toMatch(/\.\.\. on AuthPayload/);
+    expect(code).toMatch(/\.\.\. on MfaChallenge/);
+    const { body } = await server.post({ query: code, variables: { input: { email: 'ada@example.com', password: PASSWORD } } });
+    expect(body.data?.login).toMatchObject({ __typename: 'AuthPayload', accessToken: expect.stringMatching(/^ey/) });
   },
   'web-example': notRunnable('both commands serve until stopped (tests/integration/web-app.test.ts drives the app)'),
   // Each line of example keys, with the placeholders filled in, is accepted as JWT_KEYS.

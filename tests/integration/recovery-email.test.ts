@@ -143,27 +143,29 @@ describe('email change', () => {
     expect(await mailbox.all(user.email)).toEqual([]);
   });
 
-  it('needs the current password or a recent sign-in (REAUTH_WINDOW)', async () => {
+  it('needs the current password or a recent sign-in (auth_time within REAUTH_WINDOW)', async () => {
     const user = await signUp('step-up');
     const newEmail = uniqueEmail('step-up-new');
     // A session that started just now: no password needed.
     expect(await sdk(user.token).RequestEmailChange({ newEmail })).toEqual({ requestEmailChange: true });
-    // An older session: refused without the password, accepted with it; a wrong one is counted.
+    // A session whose sign-in is older (its tokens' auth_time, issue 13): refused without the password,
+    // accepted with it; a wrong one is counted. Its next token, from a refresh, carries the old auth_time.
     await em().nativeUpdate(
       Session,
       { user: user.id },
-      { createdAt: new Date(Date.now() - (server.config.sessions.reauthWindowSeconds + 60) * 1000) },
+      { authenticatedAt: new Date(Date.now() - (server.config.sessions.reauthWindowSeconds + 60) * 1000) },
     );
-    expect(await failure(sdk(user.token).RequestEmailChange({ newEmail }))).toMatchObject({
+    const { refresh: aged } = await sdk().Refresh({ refreshToken: user.refreshToken });
+    expect(await failure(sdk(aged.accessToken).RequestEmailChange({ newEmail }))).toMatchObject({
       code: 'UNAUTHENTICATED',
       reason: 'REAUTHENTICATION_REQUIRED',
     });
-    const wrong = await failure(sdk(user.token).RequestEmailChange({ newEmail, currentPassword: 'not my password' }));
+    const wrong = await failure(sdk(aged.accessToken).RequestEmailChange({ newEmail, currentPassword: 'not my password' }));
     expect(wrong).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(wrong.errors[0].extensions?.field).toBe('currentPassword');
-    expect(await sdk(user.token).RequestEmailChange({ newEmail, currentPassword: PASSWORD })).toEqual({ requestEmailChange: true });
+    expect(await sdk(aged.accessToken).RequestEmailChange({ newEmail, currentPassword: PASSWORD })).toEqual({ requestEmailChange: true });
     // A refresh does not count as a sign-in.
-    const { refresh } = await sdk().Refresh({ refreshToken: user.refreshToken });
+    const { refresh } = await sdk().Refresh({ refreshToken: aged.refreshToken });
     expect(await failure(sdk(refresh.accessToken).RequestEmailChange({ newEmail }))).toMatchObject({ reason: 'REAUTHENTICATION_REQUIRED' });
   });
 

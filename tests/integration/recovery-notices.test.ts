@@ -25,7 +25,10 @@ const UA = {
 /** Login with a user agent of our choosing (the SDK's fetch sends its own otherwise). */
 async function loginAs(email: string, userAgent: string) {
   const { body } = await server.post(
-    { query: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }', variables: { input: { email, password: PASSWORD } } },
+    {
+      query: 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }',
+      variables: { input: { email, password: PASSWORD } },
+    },
     { 'user-agent': userAgent },
   );
   return body;

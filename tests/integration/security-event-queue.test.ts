@@ -9,7 +9,7 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver';
 
 const SECRET = 'whsec-Zq8vJ2mX4pLr7tYw1nB5cK9dF3gH6sA0';
 const METRICS_TOKEN = 'metrics-token-0123456789';
-const LOGIN = 'mutation ($i: LoginInput!) { login(input: $i) { accessToken } }';
+const LOGIN = 'mutation ($i: LoginInput!) { login(input: $i) { ... on AuthPayload { accessToken } } }';
 
 let db: ProxiedDatabase;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;

@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startServerProcess } from '../helpers/server-process';
 import { PASSWORD, uniqueEmail } from '../helpers/test-server';
+import { expectTokens } from '../helpers/factories';
 
 // The real entry point (src/main.ts) in its own process, as `npm start` runs it: SIGTERM lets an
 // in-flight login finish, closes the embedded database and exits 0; connections with nothing in flight do
@@ -33,7 +34,7 @@ it('finishes in-flight requests, closes the database and exits 0 on SIGTERM', as
     const login = server.sdk().Login({ input: { email, password: PASSWORD } });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const exited = server.stop('SIGTERM', 20_000);
-    expect((await login).login.accessToken).toBeTruthy();
+    expect(expectTokens((await login).login).accessToken).toBeTruthy();
     expect(await exited).toBe(0);
     expect(existsSync(join(dataDir, '.s.PGSQL.5432'))).toBe(false);
     expect(server.output()).toMatch(/shutting down/);
@@ -74,7 +75,7 @@ it('closes connections with no request in flight at once, so SIGTERM does not wa
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Killed (exit code null) if still running after 15 s: a bound well under the 60-s grace period.
     const exited = server.stop('SIGTERM', 15_000);
-    expect((await login).login.accessToken).toBeTruthy();
+    expect(expectTokens((await login).login).accessToken).toBeTruthy();
     expect(await exited).toBe(0);
   } catch (error) {
     throw new Error(`${(error as Error).message}\nserver output:\n${server.output()}`);

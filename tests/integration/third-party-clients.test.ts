@@ -1,6 +1,7 @@
 import { Client, cacheExchange, fetchExchange } from '@urql/core';
 import { LoginDocument, MeDocument, RegisterDocument, type MeQuery } from '../../client';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { expectTokens } from '../helpers/factories';
 
 // GraphQL clients this project did not write, with their defaults, against a real server; and what
 // accepting an authenticated GET must not open up (src/graphql/apollo.ts, csrfPrevention). The refresh
@@ -43,7 +44,7 @@ describe('urql with its defaults', () => {
 
     // Its mutations are POSTs, as they must be.
     const login = await client.mutation(LoginDocument, { input: { email, password: PASSWORD } }).toPromise();
-    expect(login.data?.login.user.email).toBe(email);
+    expect(expectTokens(login.data!.login).user.email).toBe(email);
     expect(methods).toEqual(['GET', 'POST']);
   });
 });
@@ -56,7 +57,7 @@ describe('graphql-request', () => {
 
     const { register } = await client.request(RegisterDocument, { input: { email, password: PASSWORD } });
     expect(register.user.email).toBe(email);
-    const { login } = await client.request(LoginDocument, { input: { email, password: PASSWORD } });
+    const login = expectTokens((await client.request(LoginDocument, { input: { email, password: PASSWORD } })).login);
 
     client.setHeader('authorization', `Bearer ${login.accessToken}`);
     const { me } = await client.request(MeDocument);

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
+import { expectTokens } from '../helpers/factories';
 
 // Forged, tampered and malformed tokens against a real server: each must fail with the exact reason.
 
@@ -156,7 +157,9 @@ it('treats a token of a deleted user as TOKEN_INVALID', async () => {
 });
 
 it('a revoked token stays revoked even re-signed with a later exp (revocation is by jti)', async () => {
-  const { login } = await server.sdk().Login({ input: { email: (await server.sdk(user.token).Me()).me.email, password: PASSWORD } });
+  const login = expectTokens(
+    (await server.sdk().Login({ input: { email: (await server.sdk(user.token).Me()).me.email, password: PASSWORD } })).login,
+  );
   await server.sdk(login.accessToken).Logout();
   const original = jwt.decode(login.accessToken) as Record<string, unknown>;
   const extended = sign({ ...original, exp: now() + 3000 });

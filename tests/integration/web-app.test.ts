@@ -7,6 +7,7 @@ import { type Browser, type BrowserContext, type Page, type Request, type Respon
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
 import { launchChromium, screenshotPath } from '../helpers/browser';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server';
+import { TotpClock } from '../helpers/mfa';
 import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
 // examples/web end to end: built with Vite, served as static files, driven in headless Chromium against a
@@ -120,7 +121,7 @@ interface GraphQLBody {
 
 // The app marks its screen in <body data-state> and a request in progress in aria-busy. The handlers set
 // aria-busy synchronously on click, so waiting for "false" after a click waits for that action to finish.
-const settledOn = (page: Page, state: 'signed-in' | 'signed-out' | 'forgot' | 'reset') =>
+const settledOn = (page: Page, state: 'signed-in' | 'signed-out' | 'forgot' | 'reset' | 'mfa') =>
   page.waitForSelector(`body[data-state="${state}"][aria-busy="false"]`);
 
 async function submit(page: Page, form: 'Log in' | 'Create an account', email: string, password: string): Promise<void> {
@@ -180,8 +181,8 @@ describe('examples/web in Chromium against Gatehouse', () => {
     await page.reload();
     await settledOn(page, 'signed-in');
     expect(await textOf(page, '#me-email')).toBe(email);
-    // No login: one refresh, then the account.
-    expect(sentSince(page, before).sort()).toEqual(['Me', 'Refresh', 'Sessions']);
+    // No login: one refresh, then the account (me, its second factor, the sessions).
+    expect(sentSince(page, before).sort()).toEqual(['Me', 'MySecondFactor', 'Refresh', 'Sessions']);
   });
 
   it('refreshes once, and retries, when Gatehouse answers TOKEN_EXPIRED', async () => {
@@ -206,13 +207,13 @@ describe('examples/web in Chromium against Gatehouse', () => {
     });
 
     const before = sentSoFar(page);
-    // Reload sends me and sessions at once: both fail, and must share one refresh (its token works once).
+    // Reload sends me, its second factor and sessions at once: all fail, and must share one refresh (its token works once).
     await page.getByRole('button', { name: 'Reload' }).click();
     await settledOn(page, 'signed-in');
     await page.unrouteAll();
 
-    expect(reasons).toEqual(['TOKEN_EXPIRED', 'TOKEN_EXPIRED']);
-    expect(sentSince(page, before).sort()).toEqual(['Me', 'Me', 'Refresh', 'Sessions', 'Sessions']);
+    expect(reasons).toEqual(['TOKEN_EXPIRED', 'TOKEN_EXPIRED', 'TOKEN_EXPIRED']);
+    expect(sentSince(page, before).sort()).toEqual(['Me', 'Me', 'MySecondFactor', 'MySecondFactor', 'Refresh', 'Sessions', 'Sessions']);
     expect(await page.locator('#error').isHidden()).toBe(true);
     expect(await textOf(page, '#me-email')).toBe(email);
   });
@@ -361,6 +362,73 @@ describe('examples/web in Chromium against Gatehouse', () => {
     await reset.getByRole('button', { name: 'Set new password' }).click();
     await settledOn(page, 'reset');
     expect(await textOf(page, '#error')).toMatch(/^BAD_USER_INPUT · TOKEN_INVALID This link/);
+    await context.close();
+  });
+});
+
+describe('a second factor in examples/web', () => {
+  const email = 'grace@example.com';
+
+  it('enrolls TOTP with the key shown on the page, signs out, and signs in with a code, then a recovery code', async () => {
+    const clock = new TotpClock(gatehouse());
+    const { context, page } = await openApp(DESKTOP_CHROME);
+    await settledOn(page, 'signed-out');
+    await submit(page, 'Create an account', email, PASSWORD);
+    await settledOn(page, 'signed-in');
+    expect(await textOf(page, '#mfa-status')).toBe('Off.');
+
+    await page.getByRole('button', { name: 'Set up authenticator app' }).click();
+    await settledOn(page, 'signed-in');
+    // What a user types into their app: the key on the page (the QR code holds the same).
+    const secret = await textOf(page, '#mfa-secret');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(await page.locator('#mfa-qr').getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,%3Csvg/);
+    const confirm = page.getByRole('form', { name: 'Confirm authenticator app' });
+    await confirm.getByLabel('Code').fill(clock.code(secret));
+    await confirm.getByRole('button', { name: 'Turn on' }).click();
+    await settledOn(page, 'signed-in');
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    expect(await textOf(page, '#mfa-status')).toMatch(/^On/);
+    const recoveryCodes = await page.locator('#mfa-code-list > li').allTextContents();
+    expect(recoveryCodes).toHaveLength(10);
+    expect(await textOf(page, '#mfa-secret')).toBe('');
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await settledOn(page, 'signed-out');
+    // The recovery codes do not outlive the screen they were shown on.
+    expect(await page.locator('#mfa-code-list > li').count()).toBe(0);
+
+    // The password alone: a challenge, no token yet.
+    const challenged = nextResponse(page, 'Login');
+    await submit(page, 'Log in', email, PASSWORD);
+    await settledOn(page, 'mfa');
+    expect((await challenged).data!.login).toMatchObject({ __typename: 'MfaChallenge', methods: ['TOTP', 'RECOVERY_CODE'] });
+    expect(await refreshCookie(context)).toBeUndefined();
+
+    const form = page.getByRole('form', { name: 'Two-step verification' });
+    await form.getByLabel('Code').fill('000000');
+    await form.getByRole('button', { name: 'Verify' }).click();
+    await settledOn(page, 'mfa');
+    expect(await textOf(page, '#error')).toMatch(/^UNAUTHENTICATED · MFA_CODE_INVALID /);
+    clock.advance();
+    const verified = nextResponse(page, 'VerifyMfa');
+    await form.getByLabel('Code').fill(clock.code(secret));
+    await form.getByRole('button', { name: 'Verify' }).click();
+    await settledOn(page, 'signed-in');
+    expect((await verified).data!.verifyMfa.assurance).toMatchObject({ level: 2, methods: ['pwd', 'otp', 'mfa'] });
+    expect(await textOf(page, '#me-email')).toBe(email);
+    // Signed in for real: a reload signs back in through the refresh cookie.
+    await page.reload();
+    await settledOn(page, 'signed-in');
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await settledOn(page, 'signed-out');
+    await submit(page, 'Log in', email, PASSWORD);
+    await settledOn(page, 'mfa');
+    await form.getByLabel('Code').fill(recoveryCodes[0]);
+    await form.getByRole('button', { name: 'Verify' }).click();
+    await settledOn(page, 'signed-in');
+    expect(await textOf(page, '#me-email')).toBe(email);
     await context.close();
   });
 });

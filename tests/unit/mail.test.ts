@@ -123,6 +123,7 @@ describe('templates', () => {
     passwordChanged: { at: '2026-12-05T10:00:00.000Z', ip: '203.0.113.7', userAgent: 'Firefox' },
     passwordReset: { at: '2026-12-05T10:00:00.000Z' },
     newSignIn: { at: '2026-12-05T10:00:00.000Z', ip: '203.0.113.7', userAgent: 'Firefox' },
+    secondFactorReset: { at: '2026-12-05T10:00:00.000Z' },
   };
 
   it.each(Object.keys(samples) as MailTemplateName[])('%s has a subject that names the service, and text and HTML saying the same', (name) => {

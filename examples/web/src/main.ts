@@ -4,6 +4,7 @@ import { loadConfig } from './config';
 import { describeError, isUnauthenticated } from './errors';
 import { forgetEmailLink, readEmailLink, Recovery, type EmailLink } from './recovery';
 import { Session } from './session';
+import type { MfaChallengeFieldsFragment } from './operations';
 import { View } from './view';
 
 async function start(view: View): Promise<void> {
@@ -21,6 +22,8 @@ async function start(view: View): Promise<void> {
   let link: EmailLink | undefined = readEmailLink(window.location);
   if (link) forgetEmailLink(window.location, window.history);
   const showAccount = async () => view.showSignedIn(await account.load());
+  // Between a right password and the code: what verifyMfa completes.
+  let challenge: MfaChallengeFieldsFragment | null = null;
 
   /** One user action: buttons disabled meanwhile, failures on screen, sign-in screen once the session is over. */
   const run = async (action: () => Promise<void>): Promise<void> => {
@@ -42,8 +45,24 @@ async function start(view: View): Promise<void> {
   view.bind({
     login: (email, password) =>
       run(async () => {
-        await session.login(email, password);
+        challenge = await session.login(email, password);
+        if (challenge) view.showMfa();
+        else await showAccount();
+      }),
+    verifyMfa: (code) =>
+      run(async () => {
+        if (!challenge) throw new Error('Log in again.');
+        // Six digits come from the app; anything else is a recovery code (XXXXX-XXXXX).
+        await session.verifyMfa(challenge, /^\d{6}$/.test(code) ? 'TOTP' : 'RECOVERY_CODE', code);
+        challenge = null;
         await showAccount();
+      }),
+    startMfa: () => run(async () => view.showEnrollment(await account.startTotpEnrollment())),
+    confirmMfa: (code) =>
+      run(async () => {
+        const codes = await account.confirmTotpEnrollment(code);
+        await showAccount();
+        view.showRecoveryCodes(codes);
       }),
     register: (email, password) =>
       run(async () => {

@@ -14,6 +14,10 @@ export {
   RevokeSessionDocument,
   SessionsDocument,
   VerifyEmailDocument,
+  VerifyMfaDocument,
+  StartTotpEnrollmentDocument,
+  ConfirmTotpEnrollmentDocument,
+  MySecondFactorDocument,
 } from '../../../client/sdk';
 export type {
   ConfirmEmailChangeMutation,
@@ -38,6 +42,14 @@ export type {
   UserFieldsFragment as User,
   VerifyEmailMutation,
   VerifyEmailMutationVariables,
+  VerifyMfaMutation,
+  VerifyMfaMutationVariables,
+  MfaChallengeFieldsFragment,
+  MfaMethod,
+  StartTotpEnrollmentMutation,
+  ConfirmTotpEnrollmentMutation,
+  ConfirmTotpEnrollmentMutationVariables,
+  MySecondFactorQuery,
 } from '../../../client/sdk';
 
 import type { SessionsQuery } from '../../../client/sdk';

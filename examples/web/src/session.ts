@@ -6,6 +6,7 @@ import {
   LogoutDocument,
   RefreshDocument,
   RegisterDocument,
+  VerifyMfaDocument,
   type LoginMutation,
   type LoginMutationVariables,
   type LogoutMutation,
@@ -14,6 +15,10 @@ import {
   type RefreshMutationVariables,
   type RegisterMutation,
   type RegisterMutationVariables,
+  type MfaChallengeFieldsFragment,
+  type MfaMethod,
+  type VerifyMfaMutation,
+  type VerifyMfaMutationVariables,
 } from './operations';
 
 /**
@@ -55,12 +60,25 @@ export class Session {
     this.accessToken = required(data).register.accessToken;
   }
 
-  async login(email: string, password: string): Promise<void> {
+  /** Signed in, or, for an account with a second factor, the challenge to complete with `verifyMfa`. */
+  async login(email: string, password: string): Promise<MfaChallengeFieldsFragment | null> {
     const { data } = await this.client.mutate<LoginMutation, LoginMutationVariables>({
       mutation: LoginDocument,
       variables: { input: { email, password } },
     });
-    this.accessToken = required(data).login.accessToken;
+    const login = required(data).login;
+    if (login.__typename === 'MfaChallenge') return login;
+    this.accessToken = login.accessToken;
+    return null;
+  }
+
+  /** The code step of a sign-in that login answered with a challenge. */
+  async verifyMfa(challenge: MfaChallengeFieldsFragment, method: MfaMethod, code: string): Promise<void> {
+    const { data } = await this.client.mutate<VerifyMfaMutation, VerifyMfaMutationVariables>({
+      mutation: VerifyMfaDocument,
+      variables: { input: { challengeToken: challenge.challengeToken, method, code } },
+    });
+    this.accessToken = required(data).verifyMfa.accessToken;
   }
 
   /** Ends this session on the server, which also clears the refresh cookie. */

@@ -1,10 +1,16 @@
-import type { AccountView } from './account';
+import type { AccountView, TotpEnrollment } from './account';
 import { describeDevice } from './device';
 import type { ShownError } from './errors';
 import type { SessionInfo } from './operations';
 
 export interface ViewActions {
   login(email: string, password: string): void;
+  /** The code step of a sign-in with a second factor. */
+  verifyMfa(code: string): void;
+  /** Signed in: show a new TOTP secret to add to an app. */
+  startMfa(): void;
+  /** The app's first code, which turns TOTP on. */
+  confirmMfa(code: string): void;
   register(email: string, password: string): void;
   /** "Forgot password?": mail a reset link to this address. */
   requestReset(email: string): void;
@@ -41,6 +47,9 @@ export class View {
     this.onSubmit('register-form', (email, password) => actions.register(email, password));
     this.onSubmit('forgot-form', (email) => actions.requestReset(email));
     this.onSubmit('reset-form', (_email, password) => actions.resetPassword(password));
+    this.onCode('mfa-form', (code) => actions.verifyMfa(code));
+    this.onCode('mfa-confirm-form', (code) => actions.confirmMfa(code));
+    this.element('mfa-start').addEventListener('click', () => actions.startMfa());
     this.element('forgot').addEventListener('click', () => this.showForgot());
     for (const back of this.document.querySelectorAll('button.back')) back.addEventListener('click', () => this.showSignedOut());
     this.element('verify').addEventListener('click', () => actions.requestVerification());
@@ -54,17 +63,48 @@ export class View {
 
   showSignedOut(): void {
     this.body.dataset.state = 'signed-out';
-    this.resetForms('forgot-form', 'reset-form');
+    this.resetForms('forgot-form', 'reset-form', 'mfa-form');
+    this.hideEnrollment();
     this.element('me-email').textContent = '';
     this.element('me-verified').textContent = '';
     this.element('me-role').textContent = '';
     this.element('sessions').replaceChildren();
   }
 
-  showSignedIn({ user, sessions }: AccountView): void {
+  /** Password accepted, a second factor to go: the code screen. */
+  showMfa(): void {
+    this.body.dataset.state = 'mfa';
+    this.resetForms('login-form', 'register-form', 'mfa-form');
+  }
+
+  /** A new secret: the QR code and the key, until the app's first code confirms it. */
+  showEnrollment({ secret, qrCodeSvg }: TotpEnrollment): void {
+    // An <img> of the SVG document, not its markup in the page: nothing from the server becomes DOM.
+    this.element<HTMLImageElement>('mfa-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(qrCodeSvg)}`;
+    this.element('mfa-secret').textContent = secret;
+    this.element('mfa-enroll').hidden = false;
+    this.element('mfa-start').hidden = true;
+  }
+
+  /** The recovery codes, shown once after enrollment. */
+  showRecoveryCodes(codes: string[]): void {
+    this.hideEnrollment();
+    this.element('mfa-code-list').replaceChildren(
+      ...codes.map((code) => {
+        const item = this.document.createElement('li');
+        item.textContent = code;
+        return item;
+      }),
+    );
+    this.element('mfa-codes').hidden = false;
+  }
+
+  showSignedIn({ user, sessions, mfaEnabled }: AccountView): void {
     this.body.dataset.state = 'signed-in';
     // The password must not linger in a form that is hidden but still in the page.
-    this.resetForms('login-form', 'register-form', 'forgot-form', 'reset-form');
+    this.resetForms('login-form', 'register-form', 'forgot-form', 'reset-form', 'mfa-form');
+    this.element('mfa-status').textContent = mfaEnabled ? 'On: signing in asks for a code from your authenticator app.' : 'Off.';
+    this.element('mfa-start').hidden = mfaEnabled || !this.element('mfa-enroll').hidden;
     this.element('me-email').textContent = user.email;
     this.element('me-verified').replaceChildren(user.emailVerifiedAt ? this.time(user.emailVerifiedAt) : 'Not yet');
     this.element('verify').hidden = user.emailVerifiedAt != null;
@@ -144,6 +184,23 @@ export class View {
     }
     item.append(device, details, action);
     return item;
+  }
+
+  private hideEnrollment(): void {
+    this.resetForms('mfa-confirm-form');
+    this.element('mfa-enroll').hidden = true;
+    this.element('mfa-secret').textContent = '';
+    this.element<HTMLImageElement>('mfa-qr').removeAttribute('src');
+    this.element('mfa-codes').hidden = true;
+    this.element('mfa-code-list').replaceChildren();
+  }
+
+  private onCode(formId: string, submit: (code: string) => void): void {
+    const form = this.element<HTMLFormElement>(formId);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submit(String(new FormData(form).get('code') ?? '').trim());
+    });
   }
 
   private resetForms(...ids: string[]): void {

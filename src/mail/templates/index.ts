@@ -6,6 +6,7 @@ import { newSignIn } from './new-sign-in';
 import { passwordChanged } from './password-changed';
 import { passwordReset } from './password-reset';
 import { resetPassword } from './reset-password';
+import { secondFactorReset } from './second-factor-reset';
 import { verifyEmail } from './verify-email';
 
 export type { MailContext, RenderedMail } from './layout';
@@ -20,6 +21,7 @@ export interface MailTemplates {
   passwordChanged: { at: string; ip?: string; userAgent?: string }; // notice (at = ISO time)
   passwordReset: { at: string; ip?: string; userAgent?: string }; // notice
   newSignIn: { at: string; ip?: string; userAgent?: string }; // notice: sign-in from a device not seen before
+  secondFactorReset: { at: string; ip?: string; userAgent?: string }; // notice: an admin removed the second factor
 }
 export type MailTemplateName = keyof MailTemplates;
 
@@ -32,6 +34,7 @@ const TEMPLATES: { [K in MailTemplateName]: (data: MailTemplates[K], context: Ma
   passwordChanged,
   passwordReset,
   newSignIn,
+  secondFactorReset,
 };
 
 export const isMailTemplateName = (name: string): name is MailTemplateName => Object.hasOwn(TEMPLATES, name);
