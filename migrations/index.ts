@@ -6,6 +6,7 @@ import { Migration20261129191500 } from './Migration20261129191500';
 import { Migration20261201090000 } from './Migration20261201090000';
 import { Migration20261205100000 } from './Migration20261205100000';
 import { Migration20261205110000 } from './Migration20261205110000';
+import { Migration20261205150000 } from './Migration20261205150000';
 
 // Every migration, in order. `npm run migration:create` writes a new file in this folder; add it here
 // (a test fails when a migration file is missing from this list).
@@ -17,4 +18,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201090000', class: Migration20261201090000 },
   { name: 'Migration20261205100000', class: Migration20261205100000 },
   { name: 'Migration20261205110000', class: Migration20261205110000 },
+  { name: 'Migration20261205150000', class: Migration20261205150000 },
 ];

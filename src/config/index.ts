@@ -5,6 +5,7 @@ import { readEvents, type EventsConfig } from './events';
 import { readHttp, type HttpConfig } from './http';
 import { readJwt, type JwtConfig } from './jwt';
 import { readLimits, type LimitsConfig } from './limits';
+import { readLive, type LiveConfig } from './live';
 import { readMail, type MailConfig } from './mail';
 import { readObservability, type ObservabilityConfig } from './observability';
 import { readPasswords, type PasswordsConfig } from './passwords';
@@ -36,6 +37,7 @@ export interface Config
     SessionsConfig,
     EventsConfig,
     LimitsConfig,
+    LiveConfig,
     AuthCacheConfig,
     MailConfig,
     RecoveryConfig {}
@@ -56,6 +58,7 @@ export function loadConfig(env: Env = process.env): Config {
   const sessions = readSessions(r);
   const events = readEvents(r);
   const limits = readLimits(r);
+  const live = readLive(r);
   const authCache = readAuthCache(r);
   const mail = readMail(r, runtime.production);
   const recovery = readRecovery(r, runtime.production, mail.mail.enabled);
@@ -71,6 +74,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...sessions,
     ...events,
     ...limits,
+    ...live,
     ...authCache,
     ...mail,
     ...recovery,
