@@ -62,7 +62,13 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
   else feed.startPolling();
   metrics.watchLiveSockets(() => ({ open: registry.all.size, signedIn: registry.signedIn }));
   const formatError = createFormatError(fastify.log, { exposeStack: config.exposeStackTraces, hideSuggestions: config.production });
-  const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
+  // An error thrown by a subscription's stream reaches graphql-ws wrapped in a GraphQLError of its own.
+  const unwrap = (error: GraphQLError): GraphQLError => (error.originalError instanceof GraphQLError ? unwrap(error.originalError) : error);
+  const format = (errors: readonly GraphQLError[]) =>
+    errors.map((error) => {
+      const original = unwrap(error);
+      return formatError({ ...error.toJSON(), message: original.message, extensions: original.extensions }, original);
+    });
   const closed = (reason: string) => metrics.liveClosed.inc({ reason });
 
   const refuse = (connection: LiveConnection, code: number, reason: string, metric: string) => {

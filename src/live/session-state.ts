@@ -19,7 +19,7 @@ select s.id, s.user_id, s.revoked_at, s.revoked_reason, s.expires_at, u.disabled
 from sessions s join users u on u.id = s.user_id
 where s.id = any(?::uuid[]) or (s.user_id = any(?::uuid[]) and s.revoked_at >= ?)`;
 
-const REVOKED_JTIS_SQL = `select jti from revoked_tokens where jti = any(?::text[])`;
+const REVOKED_JTIS_SQL = `select jti from revoked_tokens where jti = any(?::uuid[])`;
 
 interface StateRow {
   id: string;
@@ -40,7 +40,7 @@ export class SessionStateReader {
    */
   async read(sessionIds: string[], userIds: string[], since: Date): Promise<SessionState[]> {
     if (sessionIds.length === 0 && userIds.length === 0) return [];
-    const rows = await this.connection().execute<StateRow[]>(STATE_SQL, [sessionIds, userIds, since]);
+    const rows = await this.connection().execute<StateRow[]>(STATE_SQL, [pgArray(sessionIds), pgArray(userIds), since]);
     const now = Date.now();
     return rows.map((row) => ({
       id: row.id,
@@ -60,7 +60,10 @@ export class SessionStateReader {
   /** Which of `jtis` are revoked (a logout revokes the token it was made with). */
   async revokedTokens(jtis: string[]): Promise<Set<string>> {
     if (jtis.length === 0) return new Set();
-    const rows = await this.connection().execute<{ jti: string }[]>(REVOKED_JTIS_SQL, [jtis]);
+    const rows = await this.connection().execute<{ jti: string }[]>(REVOKED_JTIS_SQL, [pgArray(jtis)]);
     return new Set(rows.map((row) => row.jti));
   }
 }
+
+/** One bound parameter holding a list (knex would spread a JS array into one parameter per item). */
+const pgArray = (values: string[]): string => `{${values.map((value) => `"${value.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
