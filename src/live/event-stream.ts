@@ -59,6 +59,8 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     this.finished = true;
     this.queue.length = 0;
     this.failure = undefined;
+    // A consumer waiting in next() (graphql-ws's loop) ends too.
+    if (this.waiting) this.settle();
     return this.end();
   }
 

@@ -46,9 +46,8 @@ export class LiveConnection {
     private readonly onSlow: () => void,
   ) {}
 
-  get subscriptions(): number {
-    return this.accountStreams.size + this.adminStreams.size;
-  }
+  /** The ids of the subscriptions running (counted from their subscribe message, before they resolve). */
+  readonly subscriptions = new Set<string>();
 
   get isClosing(): boolean {
     return this.closing;
@@ -128,6 +127,13 @@ export class LiveConnection {
     };
     // A turn later, so that graphql-ws has taken the last event and its "complete" into the socket.
     setImmediate(closeWhenSent);
+  }
+
+  /** Cuts the connection without a close frame (a peer that does not answer). */
+  terminate(): void {
+    this.closing = true;
+    clearTimeout(this.expiryTimer);
+    this.socket.terminate();
   }
 
   close(code: number, reason: string): void {

@@ -122,7 +122,7 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
         return false;
       }
     },
-    onSubscribe: (ctx, _id, payload) => {
+    onSubscribe: (ctx, id, payload) => {
       const { connection } = ctx.extra;
       let document;
       try {
@@ -150,15 +150,21 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
             }),
           ];
         }
-      } else if (connection.subscriptions >= limits.maxSubscriptions) {
+      } else if (connection.subscriptions.size >= limits.maxSubscriptions) {
         return [new AppError(ErrorCode.TOO_MANY_SUBSCRIPTIONS)];
+      } else {
+        connection.subscriptions.add(id);
       }
       const context: LiveContext = Object.assign(createRequestContext(orm, services, extrasCredential(ctx.extra), ctx.extra.client), {
         live: { connection, renew: async (token: string) => renew(ctx, token) },
       });
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: context };
     },
-    onError: (_ctx, _id, _payload, errors) => format(errors),
+    onComplete: (ctx, id) => void ctx.extra.connection.subscriptions.delete(id),
+    onError: (ctx, id, _payload, errors) => {
+      ctx.extra.connection.subscriptions.delete(id);
+      return format(errors);
+    },
     onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
   });
 
@@ -177,9 +183,10 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const connection of registry.all) {
+      if (connection.isClosing) continue;
       if (connection.awaitingPong) {
         closed('PONG_TIMEOUT');
-        connection.socket.terminate();
+        connection.terminate();
         continue;
       }
       connection.awaitingPong = true;
@@ -188,9 +195,9 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
     }
     const check = setTimeout(() => {
       for (const connection of registry.all) {
-        if (connection.awaitingPong && connection.pingSentAt === now) {
+        if (connection.awaitingPong && connection.pingSentAt === now && !connection.isClosing) {
           closed('PONG_TIMEOUT');
-          connection.socket.terminate();
+          connection.terminate();
         }
       }
     }, limits.pongTimeoutSeconds * 1000);
@@ -199,6 +206,8 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
   sweep.unref();
 
   await fastify.register(websocket, {
+    // A client's protocol mistake (a frame over maxPayload: ws closes it with 1009) is not a server error.
+    errorHandler: (error) => fastify.log.debug({ err: { message: error.message, code: (error as { code?: string }).code } }, 'live: socket error'),
     options: { maxPayload: limits.maxMessageBytes, handleProtocols, perMessageDeflate: false },
     // app.ts closes the sockets (1001) before Fastify closes; what is left then is cut.
     preClose: async () => {
@@ -232,7 +241,10 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
           },
           onMessage: (receive) =>
             socket.on('message', (message) => {
-              receive(String(message)).catch((error: unknown) => {
+              const text = String(message);
+              // A client's complete frees its subscription's place at once, before graphql-ws has wound it down.
+              if (text.includes('"complete"')) forgetCompleted(connection, text);
+              receive(text).catch((error: unknown) => {
                 fastify.log.error({ err: error }, 'live: message handling failed');
                 connection.close(4500, 'Internal server error');
               });
@@ -261,6 +273,15 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
       for (const socket of sockets) if (socket.readyState !== socket.CLOSED) socket.terminate();
     },
   };
+}
+
+function forgetCompleted(connection: LiveConnection, text: string): void {
+  try {
+    const message = JSON.parse(text) as { type?: unknown; id?: unknown };
+    if (message.type === 'complete' && typeof message.id === 'string') connection.subscriptions.delete(message.id);
+  } catch {
+    // graphql-ws answers a malformed message itself.
+  }
 }
 
 const extrasCredential = (extra: Extra) => parseAuthorization(extra.token ? `Bearer ${extra.token}` : undefined);
