@@ -3,7 +3,7 @@
 // user's sockets, with 1 and with 3 instances on one database (sockets spread over them, logout through the first).
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { heapUsedBytes, startServer, stopServer, type Server } from './server';
+import { startServer, stopServer, type Server } from './server';
 import { PASSWORD, settings } from './settings';
 
 const SOCKETS_PER_USER = 20; // LIVE_MAX_CONNECTIONS_PER_USER's default
@@ -30,19 +30,23 @@ interface LiveUser {
   sockets: { closed: Promise<number> }[];
 }
 
-const serverEnv = (sockets: number) => ({
+const serverEnv = (sockets: number, inspectPort?: number) => ({
   MAX_CONNECTIONS: String(sockets + 1_000),
   LIVE_MAX_CONNECTIONS_PER_IP: String(sockets + 1_000),
+  // The one instance whose heap is measured: the inspector collects its garbage before each reading.
+  ...(inspectPort ? { NODE_OPTIONS: `${settings.serverNodeOptions} --inspect=127.0.0.1:${inspectPort}` } : {}),
 });
 
 export async function liveBench(databaseUrl: string, instances: 1 | 3): Promise<LiveResult> {
   const count = settings.liveSockets;
   const servers: Server[] = [];
   try {
-    for (let i = 0; i < instances; i++) servers.push(await startServer(databaseUrl, 1, settings.port + 10 + i, serverEnv(count)));
+    const inspectPort = instances === 1 ? settings.port + 20 : undefined;
+    for (let i = 0; i < instances; i++) servers.push(await startServer(databaseUrl, 1, settings.port + 10 + i, serverEnv(count, inspectPort)));
+    const heapUsed = () => liveHeapBytes(inspectPort!);
     const users = await register(servers[0], Math.ceil(count / SOCKETS_PER_USER));
     await settle();
-    const heapBefore = instances === 1 ? await heapUsedBytes(servers[0]) : 0;
+    const heapBefore = instances === 1 ? await heapUsed() : 0;
     let opened = 0;
     const pending: (() => Promise<void>)[] = [];
     for (const user of users) {
@@ -53,7 +57,7 @@ export async function liveBench(databaseUrl: string, instances: 1 | 3): Promise<
     }
     for (let i = 0; i < pending.length; i += OPEN_IN_PARALLEL) await Promise.all(pending.slice(i, i + OPEN_IN_PARALLEL).map((open) => open()));
     await settle();
-    const heapPerSocketBytes = instances === 1 ? ((await heapUsedBytes(servers[0])) - heapBefore) / count : undefined;
+    const heapPerSocketBytes = instances === 1 ? ((await heapUsed()) - heapBefore) / count : undefined;
     console.log(
       `live: ${count} sockets open on ${instances} instance(s)` +
         (heapPerSocketBytes ? `, ${(heapPerSocketBytes / 1024).toFixed(1)} KB of heap each` : ''),
@@ -85,6 +89,30 @@ export async function liveBench(databaseUrl: string, instances: 1 | 3): Promise<
     };
   } finally {
     for (const server of servers) await stopServer(server);
+  }
+}
+
+/** The server's V8 heap in use after a full garbage collection, through its inspector (Chrome DevTools Protocol). */
+async function liveHeapBytes(inspectPort: number): Promise<number> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const call = (id: number, method: string) =>
+    new Promise<Record<string, number>>((resolve) => {
+      const onMessage = (data: unknown) => {
+        const message = JSON.parse(String(data)) as { id?: number; result: Record<string, number> };
+        if (message.id !== id) return;
+        ws.off('message', onMessage);
+        resolve(message.result);
+      };
+      ws.on('message', onMessage);
+      ws.send(JSON.stringify({ id, method }));
+    });
+  try {
+    await call(1, 'HeapProfiler.collectGarbage');
+    return (await call(2, 'Runtime.getHeapUsage')).usedSize;
+  } finally {
+    ws.close();
   }
 }
 

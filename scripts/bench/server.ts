@@ -209,11 +209,3 @@ export async function loopLagMaxMs(server: Server): Promise<number | undefined> 
   const match = /^nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(await response.text());
   return match ? Number(match[1]) * 1000 : undefined;
 }
-
-/** The V8 heap in use (prom-client's nodejs_heap_size_used_bytes), in bytes; WORKERS=1 only. */
-export async function heapUsedBytes(server: Server): Promise<number> {
-  const response = await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-  const match = /^nodejs_heap_size_used_bytes ([\d.e+-]+)$/m.exec(await response.text());
-  if (!match) throw new Error('no nodejs_heap_size_used_bytes in /metrics');
-  return Number(match[1]);
-}

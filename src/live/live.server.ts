@@ -1,9 +1,10 @@
 import websocket from '@fastify/websocket';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { getOperationAST, GraphQLError, OperationTypeNode, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, OperationTypeNode, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
+import { setBounded } from '../common/bounded-map';
 import { clientInfo, type ClientInfo } from '../common/request-meta';
 import type { Config } from '../config';
 import type { NotificationHub } from '../db/notifications';
@@ -50,6 +51,7 @@ interface Extra {
 // Only these fields may be sent as a mutation over the socket: everything else is served over HTTP.
 const SOCKET_MUTATIONS = new Set(['renewLiveToken']);
 const CLOSE_WAIT_MS = 1_000;
+const DOCUMENT_CACHE_MAX = 100;
 const TOKEN_MISSING = 'Authentication required: send { "authorization": "Bearer <token>" } as the connection_init payload.';
 
 /** Registers @fastify/websocket; call before the routes. Subscriptions: src/live/live.resolver.ts. */
@@ -100,6 +102,7 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
     feed.check(connection);
   };
 
+  const documents = new Map<string, DocumentNode>();
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     schema,
     connectionInitWaitTimeout: limits.initTimeoutSeconds * 1000,
@@ -124,14 +127,19 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
     },
     onSubscribe: (ctx, id, payload) => {
       const { connection } = ctx.extra;
-      let document;
-      try {
-        document = parse(payload.query, { maxTokens: 1000 });
-      } catch (error) {
-        return [error as GraphQLError];
+      // Thousands of sockets send the same few documents: each is parsed and validated once, and the
+      // running subscriptions share its tree (a per-socket copy would be most of an idle socket's heap).
+      let document = documents.get(payload.query);
+      if (!document) {
+        try {
+          document = parse(payload.query, { maxTokens: 1000 });
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(schema, document, specifiedRules);
+        if (errors.length > 0) return errors;
+        setBounded(documents, payload.query, document, DOCUMENT_CACHE_MAX);
       }
-      const errors = validate(schema, document, specifiedRules);
-      if (errors.length > 0) return errors;
       const operation = getOperationAST(document, payload.operationName);
       if (!operation) return [new GraphQLError('No operation to run: name one with operationName.', { extensions: { code: ErrorCode.BAD_REQUEST } })];
       if (operation.operation === OperationTypeNode.QUERY) {
