@@ -1,4 +1,4 @@
-import { factories } from '../helpers/factories';
+import { factories, signUp as signUpOn } from '../helpers/factories';
 import { RawLiveSocket } from '../helpers/live-socket';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
@@ -87,5 +87,20 @@ describe('over HTTP', () => {
       headers: { authorization: `Bearer ${user.token}` },
     });
     expect(await response.json()).toEqual({ data: { me: { id: user.id } } });
+  });
+});
+
+describe('shutdown', () => {
+  it('closes every socket with 1001 (going away) before the server stops', async () => {
+    const own = await startTestServer();
+    let closing: Promise<void> | undefined;
+    try {
+      const user = await signUpOn(own, 'live-shutdown');
+      const socket = await RawLiveSocket.signIn(own.baseUrl, user.token);
+      closing = own.close();
+      expect(await socket.closed).toEqual({ code: 1001, reason: 'server shutting down' });
+    } finally {
+      await (closing ?? own.close());
+    }
   });
 });
