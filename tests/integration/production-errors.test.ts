@@ -130,7 +130,7 @@ describe('automatic persisted queries', () => {
 });
 
 describe('a subscription over HTTP', () => {
-  const query = 'subscription { me { id } }';
+  const query = 'subscription { sessionEvents { type } }';
 
   it('is refused before it runs, over POST and GET alike, and logs nothing at error level', async () => {
     const viaPost = await post(production.url, { query }, { 'x-request-id': 'subscription-post' });
