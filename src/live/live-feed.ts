@@ -61,7 +61,7 @@ export class LiveFeed implements NotificationSubscriber {
 
   notify(channel: string, payload: string): void {
     if (this.registry.all.size === 0) return;
-    if (channel === LIVE_CHANNEL) return void this.onEvent(JSON.parse(payload) as EventNotice);
+    if (channel === LIVE_CHANNEL) return void this.onNotice(payload);
     const id = payload.slice(2);
     switch (payload.slice(0, 2)) {
       case 's:':
@@ -207,6 +207,17 @@ export class LiveFeed implements NotificationSubscriber {
       if (role === Role.ADMIN) continue;
       for (const stream of connection.adminStreams.keys()) stream.fail(forbidden());
     }
+  }
+
+  private onNotice(payload: string): void {
+    let notice: EventNotice;
+    try {
+      notice = JSON.parse(payload) as EventNotice;
+    } catch {
+      // Not the trigger's (an operator's NOTIFY by hand): nothing to deliver.
+      return this.log.warn('live: a gatehouse_live notification that is not an event was ignored');
+    }
+    this.onEvent(notice);
   }
 
   private onEvent(notice: EventNotice): void {
