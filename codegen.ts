@@ -12,16 +12,17 @@ const typesConfig = {
 // Offline: reads the committed schema.graphql, never a running server.
 const config: CodegenConfig = {
   schema: 'schema.graphql',
-  documents: 'client/operations.graphql',
   generates: {
     // Result and variable types, and each operation as a TypedDocumentNode, so that Apollo Client, urql and
     // graphql-request infer both from the document alone (client.query({ query: MeDocument })).
     'client/documents.ts': {
+      documents: 'client/operations.graphql',
       plugins: [header('operation types and typed documents'), 'typescript-operations', 'typed-document-node'],
       config: typesConfig,
     },
     // The SDK (one method per operation) over those same documents; re-exports them for its users.
     'client/sdk.ts': {
+      documents: 'client/operations.graphql',
       plugins: [header('the SDK'), { add: { content: "export * from './documents';" } }, 'typescript-generic-sdk'],
       config: {
         ...typesConfig,
@@ -29,6 +30,13 @@ const config: CodegenConfig = {
         importDocumentNodeExternallyFrom: './documents',
         importOperationTypesFrom: 'Operations',
       },
+    },
+    // The live channel's subscriptions (and its one mutation), sent over the WebSocket by client/live.ts: typed
+    // documents only, outside the SDK, whose methods go over HTTP.
+    'client/live-documents.ts': {
+      documents: 'client/live-operations.graphql',
+      plugins: [header('live channel operation types and typed documents'), 'typescript-operations', 'typed-document-node'],
+      config: typesConfig,
     },
   },
 };

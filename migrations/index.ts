@@ -6,6 +6,7 @@ import { Migration20261129191500 } from './Migration20261129191500';
 import { Migration20261201090000 } from './Migration20261201090000';
 import { Migration20261205100000 } from './Migration20261205100000';
 import { Migration20261205110000 } from './Migration20261205110000';
+import { Migration20261205150000 } from './Migration20261205150000';
 import { Migration20261206090000 } from './Migration20261206090000';
 
 // Every migration, in order. `npm run migration:create` writes a new file in this folder; add it here
@@ -18,5 +19,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201090000', class: Migration20261201090000 },
   { name: 'Migration20261205100000', class: Migration20261205100000 },
   { name: 'Migration20261205110000', class: Migration20261205110000 },
+  { name: 'Migration20261205150000', class: Migration20261205150000 },
   { name: 'Migration20261206090000', class: Migration20261206090000 },
 ];

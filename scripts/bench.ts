@@ -10,6 +10,9 @@
 //   BENCH_STEADY_RATE       `me` per second for the p99 comparison with and without logins (default 500)
 //   BENCH_MIX               the mixed workload, percent per operation (default me:90,refresh:5,login:3,logout:2)
 //   BENCH_SERVER_NODE_OPTIONS  NODE_OPTIONS for the server processes only (default: the node flags of npm start)
+//   BENCH_LIVE_SOCKETS      idle live sockets (default 5000; this process and each server hold one file each:
+//                           keep it under `ulimit -n`)   BENCH_LIVE_LOGOUTS  users logged out ALL, 20 sockets each (default 20)
+//   BENCH_PARTS=live        the live channel's part alone (written to docs/BENCHMARKS-LIVE.md)
 //
 // Phases, on one server (WORKERS=1) unless said: each round runs ceiling, me, login, raw bcrypt (as many
 // compares in flight as the server's thread pool, then as many as cores), refresh, mixed, me beside a
@@ -25,6 +28,9 @@ import { report, W } from './bench/report';
 import { query, startServer, stopServer, type Server } from './bench/server';
 import { CORES, settings } from './bench/settings';
 import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad, steadyMeLoad } from './bench/workloads';
+import { liveBench, liveReport, type LiveResult } from './bench/live';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 // Raw bcrypt on every core needs that many threads in this process; libuv reads this on the pool's first use.
 process.env.UV_THREADPOOL_SIZE = String(Math.max(4, CORES));
@@ -50,6 +56,7 @@ async function main(): Promise<void> {
   let server: Server | undefined;
   try {
     const postgres = (await query<{ server_version: string }>(adminUrl, 'show server_version'))[0].server_version;
+    if (settings.parts === 'live') return await livePart(adminUrl, dbName, postgres);
     server = await startServer(databaseUrl, 1);
     const seeded = await seed(server);
     await warmUp(server, seeded);
@@ -67,6 +74,10 @@ async function main(): Promise<void> {
       samples.push(...(await runPhase(server, round, [meLoad(W.me2, settings.connections, seeded.accessTokens)])));
     }
 
+    await stopServer(server);
+    server = undefined;
+    await livePart(adminUrl, dbName, postgres);
+
     report({
       date: new Date(),
       postgres,
@@ -77,7 +88,8 @@ async function main(): Promise<void> {
     });
   } finally {
     if (server) await stopServer(server);
-    for (const name of [dbName, `${dbName}_none`, `${dbName}_revoked`]) await query(adminUrl, `drop database if exists "${name}" with (force)`);
+    for (const name of [dbName, `${dbName}_none`, `${dbName}_revoked`, `${dbName}_live1`, `${dbName}_live3`])
+      await query(adminUrl, `drop database if exists "${name}" with (force)`);
   }
 }
 
@@ -158,6 +170,20 @@ async function revokedRowsPhase(adminUrl: string, dbName: string): Promise<Sampl
   } finally {
     for (const server of servers) await stopServer(server);
   }
+}
+
+/** The live channel: N idle sockets on one instance, then on three (each on a fresh database). */
+async function livePart(adminUrl: string, dbName: string, postgres: string): Promise<void> {
+  const results: LiveResult[] = [];
+  for (const instances of [1, 3] as const) results.push(await liveBench(await createDatabase(adminUrl, `${dbName}_live${instances}`), instances));
+  const table = liveReport(results);
+  console.log(table);
+  writeFileSync(
+    join(__dirname, '..', 'docs', 'BENCHMARKS-LIVE.md'),
+    `# The live channel (npm run bench, BENCH_PARTS=live)\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, PostgreSQL ${postgres}, ` +
+      `${CORES} cores. Idle sockets each run \`sessionEvents\`; ${settings.liveLogouts} users (20 sockets each) are logged out with ` +
+      `\`logout(scope: ALL)\` one after another, through the first instance, and each of their sockets' close is timed from the response.\n\n${table}\n`,
+  );
 }
 
 async function createDatabase(adminUrl: string, name: string): Promise<string> {

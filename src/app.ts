@@ -21,6 +21,7 @@ import { registerHealthRoutes } from './http/health';
 import { registerJwksRoute } from './http/jwks';
 import { exposeMetrics, type MetricsServer } from './http/metrics';
 import { startJobs } from './jobs/job';
+import { registerLiveServer, type LiveServer } from './live/live.server';
 import { chooseStore } from './limits/rate-limit.service';
 import { loggingOptions, registerAccessLog } from './observability/logging';
 import { Metrics } from './observability/metrics';
@@ -34,6 +35,8 @@ export interface Gatehouse {
   authCache: AuthCache | undefined;
   /** The process's LISTEN connection and its subscribers; undefined on the embedded database. */
   notifications: NotificationHub | undefined;
+  /** The live channel's sockets on this instance (src/live/). */
+  live: LiveServer;
   /** Where METRICS_PORT serves /metrics, when it is set (and this is not a cluster worker). */
   metricsUrl: string | undefined;
   /** Stops taking requests, lets in-flight ones finish, then closes the database. */
@@ -74,13 +77,18 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
   metrics.watchPool(() => database.orm.em.getConnection().getKnex().client.pool);
   if (authCache) metrics.watchAuthCache(authCache);
   let metricsServer: MetricsServer | undefined;
+  let live: LiveServer | undefined;
   try {
-    await notifications?.start();
     const limitStore = chooseStore(redis, database.orm, database.embedded);
     const services = createServices(config, database.orm, fastify.log, limitStore, authCache, metrics);
     await services.mfa.assertKeyAvailable(database.orm.em.fork());
+    const schema = await buildGraphQLSchema();
+    // The live channel (src/live/): subscriptions over WebSocket on GET /graphql. It subscribes to the
+    // notification hub, which therefore starts after it.
+    live = await registerLiveServer(fastify, { schema, orm: database.orm, services, config, metrics, notifications });
+    await notifications?.start();
     const plugins = [observePlugin(metrics), ...(notifications?.active ? [authSyncPlugin(() => notifications.sync())] : [])];
-    const apollo = createApolloServer(await buildGraphQLSchema(), fastify, config, plugins);
+    const apollo = createApolloServer(schema, fastify, config, plugins);
     await apollo.start();
 
     registerAccessLog(fastify);
@@ -89,11 +97,10 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     registerHealthRoutes(fastify, database);
     registerJwksRoute(fastify, services.tokens.keys);
     if (!config.production) registerExplorer(fastify);
-    fastify.route({
-      url: '/graphql',
-      method: ['GET', 'POST', 'OPTIONS'],
-      handler: fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services, config) }),
-    });
+    const graphql = fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services, config) });
+    fastify.route({ url: '/graphql', method: ['POST', 'OPTIONS'], handler: graphql });
+    // GET: a WebSocket upgrade is the live channel; any other GET is GraphQL over HTTP.
+    fastify.route({ url: '/graphql', method: 'GET', handler: graphql, wsHandler: (socket, request) => live!.handle(socket, request) });
     metricsServer = await exposeMetrics(fastify, metrics.registry, config);
     // Background work (src/jobs/): started once everything is wired, stopped first in close().
     if (!config.mail.enabled) {
@@ -120,10 +127,13 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
       services,
       authCache,
       notifications,
+      live,
       metricsUrl: metricsServer?.url,
       async close() {
         const graceEnds = Date.now() + config.shutdownGraceSeconds * 1000;
         await stopJobs();
+        // Live sockets are told the server is going away (1001) before connections are cut.
+        await live?.close();
         await shutdown();
         await metricsServer?.close();
         // Events queued while the database was unavailable get one last try, in what is left of the grace
@@ -136,6 +146,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
       },
     };
   } catch (error) {
+    await live?.close();
     await metricsServer?.close();
     await notifications?.stop();
     redis?.disconnect();

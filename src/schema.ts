@@ -1,15 +1,25 @@
 import 'reflect-metadata';
 import { isObjectType, lexicographicSortSchema, printSchema, specifiedDirectives, type GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, type PubSub } from 'type-graphql';
 import { authChecker } from './graphql/auth-checker';
 import { AuthResolver } from './auth/auth.resolver';
 import { REQUIRES_RECENT_AUTH_DIRECTIVE, requiresRecentAuth } from './graphql/step-up.decorator';
 import { SecurityEventResolver } from './events/security-event.resolver';
 import { SessionResolver } from './sessions/session.resolver';
 import { AdminResolver } from './admin/admin.resolver';
+import { LiveResolver } from './live/live.resolver';
 import { MfaResolver, MfaUserFieldsResolver } from './mfa/mfa.resolver';
 import { RecoveryResolver } from './recovery/recovery.resolver';
 import { UserResolver } from './users/user.resolver';
+
+const NO_PUBSUB: PubSub = {
+  publish: () => {
+    throw new Error('no PubSub: subscriptions declare their own `subscribe`');
+  },
+  subscribe: () => {
+    throw new Error('no PubSub: subscriptions declare their own `subscribe`');
+  },
+};
 
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
@@ -22,12 +32,15 @@ export function buildGraphQLSchema(): Promise<GraphQLSchema> {
       RecoveryResolver,
       MfaResolver,
       MfaUserFieldsResolver,
+      LiveResolver,
     ],
     directives: [...specifiedDirectives, REQUIRES_RECENT_AUTH_DIRECTIVE],
     authChecker,
     authMode: 'error',
     // Inputs are checked by the services, which raise BAD_USER_INPUT with the offending field.
     validate: false,
+    // Each subscription brings its own `subscribe` (src/live/); type-graphql insists on a PubSub all the same.
+    pubSub: NO_PUBSUB,
   });
 }
 

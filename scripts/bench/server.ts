@@ -25,7 +25,12 @@ const METRICS_TOKEN = randomBytes(24).toString('hex');
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
 
-export async function startServer(databaseUrl: string, workers: number, port = settings.port): Promise<Server> {
+export async function startServer(
+  databaseUrl: string,
+  workers: number,
+  port = settings.port,
+  extraEnv: Record<string, string> = {},
+): Promise<Server> {
   // Passed explicitly (the server would compute the same) so that raw bcrypt is measured with this count too.
   const pool = threadPoolSize(workers);
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
@@ -55,6 +60,7 @@ export async function startServer(databaseUrl: string, workers: number, port = s
       RATE_LIMIT_REFRESH_IP: '100000000/1m',
       RATE_LIMIT_ACCOUNT_FAILURES: '100000000/1m',
       RATE_LIMIT_ACCOUNT_LOCKOUT: '100000000/1h',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -5,6 +5,7 @@ import { readEvents, type EventsConfig } from './events';
 import { readHttp, type HttpConfig } from './http';
 import { readJwt, type JwtConfig } from './jwt';
 import { readLimits, type LimitsConfig } from './limits';
+import { readLive, type LiveConfig } from './live';
 import { readMail, type MailConfig } from './mail';
 import { readMfa, type MfaConfig } from './mfa';
 import { readObservability, type ObservabilityConfig } from './observability';
@@ -37,6 +38,7 @@ export interface Config
     SessionsConfig,
     EventsConfig,
     LimitsConfig,
+    LiveConfig,
     AuthCacheConfig,
     MailConfig,
     RecoveryConfig,
@@ -58,6 +60,7 @@ export function loadConfig(env: Env = process.env): Config {
   const sessions = readSessions(r);
   const events = readEvents(r);
   const limits = readLimits(r);
+  const live = readLive(r);
   const authCache = readAuthCache(r);
   const mail = readMail(r, runtime.production);
   const recovery = readRecovery(r, runtime.production, mail.mail.enabled);
@@ -74,6 +77,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...sessions,
     ...events,
     ...limits,
+    ...live,
     ...authCache,
     ...mail,
     ...recovery,

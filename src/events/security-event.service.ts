@@ -211,6 +211,17 @@ export class SecurityEventService {
     return true;
   }
 
+  /** One event as the securityEvents query shows it to admins (the live channel's securityEvents pushes it). */
+  findById(id: string): Promise<SecurityEvent | null> {
+    // Its own EntityManager: a read outside any request.
+    return this.orm.em.fork().findOne(SecurityEvent, { id });
+  }
+
+  /** Events first seen or repeated at or after `since`, oldest first (the live channel's feed on the embedded database). */
+  since(since: Date, limit: number): Promise<SecurityEvent[]> {
+    return this.orm.em.fork().find(SecurityEvent, { lastSeenAt: { $gte: since } }, { orderBy: { lastSeenAt: 'asc', id: 'asc' }, limit });
+  }
+
   async list(em: EntityManager, filter: EventFilter): Promise<Page<SecurityEvent>> {
     const size = pageSize(filter.first);
     if (filter.userId !== undefined && filter.userId !== null && !isUuid(filter.userId)) return toPage([], size);

@@ -90,6 +90,18 @@ export class Metrics {
     ['template'],
   );
 
+  readonly liveMessagesOut = this.counter(
+    'gatehouse_live_messages_out_total',
+    'Messages sent on live sockets (subscriptions over WebSocket), by graphql-ws message type (next, error, complete, ...).',
+    ['type'],
+  );
+
+  readonly liveClosed = this.counter(
+    'gatehouse_live_sockets_closed_total',
+    'Live sockets closed by the server, by reason: UNAUTHORIZED (4401), INIT_TIMEOUT (4408), TOO_MANY_CONNECTIONS (4429), SLOW_CLIENT (1013), PONG_TIMEOUT, GOING_AWAY (1001).',
+    ['reason'],
+  );
+
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
@@ -125,6 +137,20 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await count());
+      },
+    });
+  }
+
+  watchLiveSockets(count: () => { open: number; signedIn: number }): void {
+    new Gauge({
+      name: 'gatehouse_live_sockets',
+      help: 'Open live sockets (GraphQL subscriptions over WebSocket) of this process, by state: open (all) and signed_in.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const { open, signedIn } = count();
+        this.set({ state: 'open' }, open);
+        this.set({ state: 'signed_in' }, signedIn);
       },
     });
   }

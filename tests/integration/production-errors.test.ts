@@ -130,7 +130,7 @@ describe('automatic persisted queries', () => {
 });
 
 describe('a subscription over HTTP', () => {
-  const query = 'subscription { me { id } }';
+  const query = 'subscription { sessionEvents { type } }';
 
   it('is refused before it runs, over POST and GET alike, and logs nothing at error level', async () => {
     const viaPost = await post(production.url, { query }, { 'x-request-id': 'subscription-post' });
@@ -143,7 +143,8 @@ describe('a subscription over HTTP', () => {
         body: {
           errors: [
             {
-              message: 'Subscriptions are not served over HTTP, and this server has no WebSocket endpoint for them yet.',
+              message:
+                'Subscriptions are not served over HTTP: subscribe over WebSocket (ws:// or wss://) at /graphql with the graphql-ws protocol (graphql-transport-ws).',
               locations: [{ line: 1, column: 1 }],
               extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
             },

@@ -118,6 +118,10 @@ const FILES: Record<string, () => Promise<void>> = {
     const { token } = await logIn(server, 'ada@example.com');
     expect(await runFile(`${SNIPPETS}/require-aal2.ts`, { ACCESS_TOKEN: token })).toMatch(/^refused: /);
   },
+  // Logs in as a second device would, and logs out everywhere: the first one's socket hears of it.
+  [`${SNIPPETS}/apollo-live.ts`]: async () => {
+    expect(await runFile(`${SNIPPETS}/apollo-live.ts`)).toBe('signed out elsewhere: signed out here too\n');
+  },
   // A fragment of a webhook receiver: it runs with the names it expects, on a delivery signed as the server signs.
   [`${SNIPPETS}/verify-webhook.js`]: async () => {
     const fragment = readFileSync(join(ROOT, SNIPPETS, 'verify-webhook.js'), 'utf8');

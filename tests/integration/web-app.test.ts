@@ -262,16 +262,40 @@ describe('examples/web in Chromium against Gatehouse', () => {
         (error: unknown) => error,
       );
     expect(refused).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' } }] });
-    // ...so the other browser drops to the sign-in screen on its next request, saying why...
-    await other.page.getByRole('button', { name: 'Reload' }).click();
+    // ...and the other browser drops to the sign-in screen at once, told by its live socket, saying why...
     await settledOn(other.page, 'signed-out');
-    expect(await textOf(other.page, '#error')).toMatch(/^UNAUTHENTICATED · TOKEN_REVOKED /);
+    expect(await textOf(other.page, '#notice')).toBe('Signed out: this session was ended elsewhere (REVOKED_BY_USER).');
     // ...and its refresh cookie no longer signs it in.
     const refresh = nextResponse(other.page, 'Refresh');
     await other.page.reload();
     await settledOn(other.page, 'signed-out');
     expect((await refresh).errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
     await other.context.close();
+  });
+
+  it('signs out another browser of the account at once when one ends all sessions (logout ALL), with no request of its own', async () => {
+    const other = await openApp(LAPTOP_FIREFOX);
+    await settledOn(other.page, 'signed-out');
+    // The live socket is open once the page has sent its subscription (a WebSocket frame, not a request).
+    const subscribed = other.page
+      .waitForEvent('websocket')
+      .then((socket) => socket.waitForEvent('framesent', { predicate: (frame) => String(frame.payload).includes('"subscribe"') }));
+    await submit(other.page, 'Log in', email, PASSWORD);
+    await settledOn(other.page, 'signed-in');
+    await subscribed;
+    const before = sentSoFar(other.page);
+
+    await page.getByRole('button', { name: 'End all sessions' }).click();
+    await settledOn(page, 'signed-out');
+    // The spec's bound: the other browser shows "signed out" within 2 s, without a reload or a request.
+    await other.page.waitForSelector('body[data-state="signed-out"]', { timeout: 2_000 });
+    expect(await textOf(other.page, '#notice')).toBe('Signed out: this session was ended elsewhere (LOGOUT).');
+    expect(sentSince(other.page, before)).toEqual([]);
+    await other.context.close();
+
+    // For the steps that follow: signed in again.
+    await submit(page, 'Log in', email, PASSWORD);
+    await settledOn(page, 'signed-in');
   });
 
   it('logs out, and a reload leaves it signed out', async () => {
@@ -340,10 +364,9 @@ describe('examples/web in Chromium against Gatehouse', () => {
     // A notice of the reset follows the link.
     expect((await mail().nextMail(email)).subject).toMatch(/password/i);
 
-    // The other device's session ended with the reset: its next request drops it to the sign-in screen.
-    await other.page.getByRole('button', { name: 'Reload' }).click();
+    // The other device's session ended with the reset: its live socket drops it to the sign-in screen.
     await settledOn(other.page, 'signed-out');
-    expect(await textOf(other.page, '#error')).toMatch(/^UNAUTHENTICATED · (TOKEN_REVOKED|SESSION_REVOKED) /);
+    expect(await textOf(other.page, '#notice')).toBe('Signed out: this session was ended elsewhere (PASSWORD_RESET).');
     await other.context.close();
 
     // The old password no longer works; the new one does.

@@ -159,4 +159,22 @@ describe('operations settings', () => {
       'HEADERS_TIMEOUT (10s) must not be longer than REQUEST_TIMEOUT (5s)',
     ]);
   });
+  it("bounds the live channel, with README's defaults", () => {
+    expect(loadConfig(base).live).toEqual({
+      maxConnectionsPerUser: 20,
+      maxConnectionsPerIp: 200,
+      maxSubscriptions: 10,
+      maxMessageBytes: 65_536,
+      pingIntervalSeconds: 30,
+      pongTimeoutSeconds: 10,
+      maxBufferedBytes: 1_048_576,
+      maxQueuedEvents: 100,
+      initTimeoutSeconds: 3,
+    });
+    expect(problemsOf({ ...base, LIVE_MAX_CONNECTIONS_PER_USER: '0', LIVE_MAX_MESSAGE_BYTES: '10', LIVE_PING_INTERVAL: 'often' })).toEqual([
+      expect.stringMatching(/^LIVE_MAX_CONNECTIONS_PER_USER must be a whole number from 1 to 100000/),
+      expect.stringMatching(/^LIVE_MAX_MESSAGE_BYTES must be a whole number from 1024/),
+      expect.stringMatching(/^LIVE_PING_INTERVAL must be a duration/),
+    ]);
+  });
 });

@@ -1,7 +1,9 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { SetContextLink } from '@apollo/client/link/context';
 import { ErrorLink } from '@apollo/client/link/error';
-import { getOperationAST } from 'graphql';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { getOperationAST, OperationTypeNode } from 'graphql';
+import type { Client as WsClient } from 'graphql-ws';
 import { from, switchMap } from 'rxjs';
 import { isTokenExpired } from './errors';
 import { RefreshDocument } from './operations';
@@ -26,9 +28,10 @@ interface AuthContext {
 
 /**
  * The chain, in request order: retry-on-expiry → bearer → HTTP. The retry link sits before the bearer
- * link so that its retry passes through the bearer link again and picks up the new token.
+ * link so that its retry passes through the bearer link again and picks up the new token. Subscriptions
+ * go over the live WebSocket instead (`ws`, see session.ts), which carries its token in connection_init.
  */
-export function createApolloClient(graphqlUrl: string, tokens: AccessTokens): ApolloClient {
+export function createApolloClient(graphqlUrl: string, tokens: AccessTokens, ws: WsClient): ApolloClient {
   const bearer = new SetContextLink(({ headers }) => {
     const token = tokens.current();
     return { sentToken: token, headers: token ? { ...headers, authorization: `Bearer ${token}` } : headers };
@@ -53,5 +56,7 @@ export function createApolloClient(graphqlUrl: string, tokens: AccessTokens): Ap
   // responses and sends it back to refresh; the API is another origin (another port) of the same site.
   const http = new HttpLink({ uri: graphqlUrl, credentials: 'include' });
 
-  return new ApolloClient({ link: ApolloLink.from([retryOnExpiry, bearer, http]), cache: new InMemoryCache() });
+  const overHttp = ApolloLink.from([retryOnExpiry, bearer, http]);
+  const link = ApolloLink.split(({ operationType }) => operationType === OperationTypeNode.SUBSCRIPTION, new GraphQLWsLink(ws), overHttp);
+  return new ApolloClient({ link, cache: new InMemoryCache() });
 }

@@ -21,7 +21,15 @@ async function start(view: View): Promise<void> {
   // Opened from a mailed link: read its token once and take it out of the address bar.
   let link: EmailLink | undefined = readEmailLink(window.location);
   if (link) forgetEmailLink(window.location, window.history);
-  const showAccount = async () => view.showSignedIn(await account.load());
+  const showAccount = async () => {
+    view.showSignedIn(await account.load());
+    // Signed out here as soon as the session ends anywhere else.
+    session.watch((reason) => {
+      void session.forget();
+      view.showSignedOut();
+      view.showNotice(`Signed out: this session was ended elsewhere (${reason}).`);
+    });
+  };
   // Between a right password and the code: what verifyMfa completes.
   let challenge: MfaChallengeFieldsFragment | null = null;
 
@@ -72,6 +80,11 @@ async function start(view: View): Promise<void> {
     logout: () =>
       run(async () => {
         await session.logout();
+        view.showSignedOut();
+      }),
+    logoutEverywhere: () =>
+      run(async () => {
+        await session.logout('ALL');
         view.showSignedOut();
       }),
     requestReset: (email) =>

@@ -52,6 +52,10 @@ export type {
   MySecondFactorQuery,
 } from '../../../client/sdk';
 
+// The live channel's subscription, sent over the WebSocket (GraphQLWsLink, see apollo.ts).
+export { RenewLiveTokenDocument, SessionEventsDocument } from '../../../client/live-documents';
+export type { SessionEventsSubscription } from '../../../client/live-documents';
+
 import type { SessionsQuery } from '../../../client/sdk';
 /** One of the signed-in user's sessions, as the sessions query returns it. */
 export type SessionInfo = SessionsQuery['sessions'][number];

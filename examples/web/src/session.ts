@@ -1,4 +1,6 @@
 import type { ApolloClient } from '@apollo/client';
+import { print } from 'graphql';
+import { createClient, type Client as WsClient } from 'graphql-ws';
 import { createApolloClient } from './apollo';
 import { isUnauthenticated } from './errors';
 import {
@@ -6,6 +8,8 @@ import {
   LogoutDocument,
   RefreshDocument,
   RegisterDocument,
+  RenewLiveTokenDocument,
+  SessionEventsDocument,
   VerifyMfaDocument,
   type LoginMutation,
   type LoginMutationVariables,
@@ -29,11 +33,61 @@ import {
  */
 export class Session {
   readonly client: ApolloClient;
+  private readonly ws: WsClient;
   private accessToken: string | null = null;
   private refreshing: Promise<string> | undefined;
+  private watching?: { unsubscribe(): void };
+  private ended?: (reason: string) => void;
 
   constructor(graphqlUrl: string) {
-    this.client = createApolloClient(graphqlUrl, { current: () => this.accessToken, refresh: () => this.refresh() });
+    // The live channel: the same URL over WebSocket. It opens with the first subscription (watch) and
+    // sends the access token in connection_init; Gatehouse closes it with 4401 when this session ends.
+    this.ws = createClient({
+      url: graphqlUrl.replace(/^http/, 'ws'),
+      connectionParams: () => ({ authorization: `Bearer ${this.accessToken}` }),
+      on: {
+        closed: (event) => {
+          const { code, reason } = event as CloseEvent;
+          if (code === 4401) this.sessionEnded(/expired/.test(reason) ? 'TOKEN_EXPIRED' : 'SESSION_REVOKED');
+        },
+      },
+    });
+    this.client = createApolloClient(graphqlUrl, { current: () => this.accessToken, refresh: () => this.refresh() }, this.ws);
+  }
+
+  /**
+   * Calls `ended` once when this session ends anywhere (logged out in another tab or on another device,
+   * revoked, password changed, account disabled), as Gatehouse pushes it: no polling, no request of ours.
+   * An access token that merely expired is refreshed, and watching goes on.
+   */
+  watch(ended: (reason: string) => void): void {
+    if (this.watching) return;
+    this.ended = ended;
+    this.watching = this.client.subscribe({ query: SessionEventsDocument }).subscribe({
+      next: ({ data }) => {
+        const event = data?.sessionEvents;
+        if (event?.type === 'SESSION_REVOKED' && event.current) this.sessionEnded(event.reason ?? 'SESSION_REVOKED');
+      },
+      // The socket's close (4401) says what happened, if anything did.
+      error: () => undefined,
+    });
+  }
+
+  /** SESSION_REVOKED for this session, or its socket closed with 4401, whichever comes first. */
+  private sessionEnded(reason: string): void {
+    const ended = this.ended;
+    if (!ended || !this.watching) return;
+    this.unwatch();
+    if (reason !== 'TOKEN_EXPIRED') return ended(reason);
+    this.refresh().then(
+      () => this.watch(ended),
+      () => ended(reason),
+    );
+  }
+
+  private unwatch(): void {
+    this.watching?.unsubscribe();
+    this.watching = undefined;
   }
 
   get signedIn(): boolean {
@@ -81,10 +135,12 @@ export class Session {
     this.accessToken = required(data).verifyMfa.accessToken;
   }
 
-  /** Ends this session on the server, which also clears the refresh cookie. */
-  async logout(): Promise<void> {
+  /** Ends this session (or every one of the account's) on the server, which also clears the refresh cookie. */
+  async logout(scope: 'CURRENT' | 'ALL' = 'CURRENT'): Promise<void> {
+    // Our own logout is no news to us: stop listening first.
+    this.unwatch();
     try {
-      await this.client.mutate<LogoutMutation, LogoutMutationVariables>({ mutation: LogoutDocument });
+      await this.client.mutate<LogoutMutation, LogoutMutationVariables>({ mutation: LogoutDocument, variables: { scope } });
     } catch (error) {
       // Already ended elsewhere counts as logged out; any other failure leaves the cookie in place, so a
       // reload would sign back in: stay signed in and let the user retry.
@@ -95,6 +151,7 @@ export class Session {
 
   /** Drops the token and everything cached for this user, e.g. after the server says the session is over. */
   async forget(): Promise<void> {
+    this.unwatch();
     this.accessToken = null;
     await this.client.clearStore();
   }
@@ -119,11 +176,19 @@ export class Session {
         variables: { refreshToken: '' },
       });
       this.accessToken = required(data).refresh.accessToken;
+      this.renewLive(this.accessToken);
       return this.accessToken;
     } catch (error) {
       if (isUnauthenticated(error)) this.accessToken = null;
       throw error;
     }
+  }
+
+  /** The open socket (if any) adopts the new token, so that it outlives the old one. */
+  private renewLive(accessToken: string): void {
+    if (!this.watching) return;
+    const ignore = () => undefined;
+    this.ws.subscribe({ query: print(RenewLiveTokenDocument), variables: { accessToken } }, { next: ignore, error: ignore, complete: ignore });
   }
 }
 

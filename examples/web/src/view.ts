@@ -19,6 +19,7 @@ export interface ViewActions {
   /** Signed in with an unverified address: mail a new verification link. */
   requestVerification(): void;
   logout(): void;
+  logoutEverywhere(): void;
   reload(): void;
   revoke(sessionId: string): void;
 }
@@ -54,6 +55,7 @@ export class View {
     for (const back of this.document.querySelectorAll('button.back')) back.addEventListener('click', () => this.showSignedOut());
     this.element('verify').addEventListener('click', () => actions.requestVerification());
     this.element('logout').addEventListener('click', () => actions.logout());
+    this.element('logout-all').addEventListener('click', () => actions.logoutEverywhere());
     this.element('reload').addEventListener('click', () => actions.reload());
     this.element('sessions').addEventListener('click', (event) => {
       const button = (event.target as Element).closest('button[data-revoke]');
