@@ -8,7 +8,7 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261207090000 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table "passkeys" ("id" uuid not null, "user_id" uuid not null, "credential_id" text not null, "public_key" text not null, "sign_count" bigint not null, "transports" text[] not null, "backed_up" boolean not null, "device_type" text not null, "aaguid" text not null, "name" text not null, "created_at" timestamptz not null, "last_used_at" timestamptz null, constraint "passkeys_pkey" primary key ("id"));`);
+    this.addSql(`create table "passkeys" ("id" uuid not null, "user_id" uuid not null, "credential_id" text not null, "public_key" text not null, "sign_count" bigint not null default 0, "transports" text[] not null, "backed_up" boolean not null, "device_type" text not null, "aaguid" text not null default '00000000-0000-0000-0000-000000000000', "name" text not null, "created_at" timestamptz not null, "last_used_at" timestamptz null, constraint "passkeys_pkey" primary key ("id"));`);
     this.addSql(`create index "passkeys_user_id_index" on "passkeys" ("user_id");`);
     this.addSql(`alter table "passkeys" add constraint "passkeys_credential_id_unique" unique ("credential_id");`);
     this.addSql(`alter table "passkeys" add constraint "passkeys_user_id_foreign" foreign key ("user_id") references "users" ("id") on update cascade on delete cascade;`);
