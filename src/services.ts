@@ -98,7 +98,9 @@ export function createServices(
     secondFactor,
     mfaRequiredForRoles: config.mfa.requiredForRoles,
   });
-  mfa = new MfaService(config.mfa, config.jwt.issuer, events, limits, mail, auth);
+  // Passkeys sign in through auth/ and answer second-factor challenges (mfa/ asks them as its PasskeyFactor).
+  const passkeys = new PasskeyService(config.webauthn, auth, events, limits);
+  mfa = new MfaService(config.mfa, config.jwt.issuer, events, limits, mail, auth, passkeys);
   return {
     auth,
     signIn,
@@ -120,6 +122,6 @@ export function createServices(
     passwordReset: new PasswordResetService(links, mail, limits, events, passwords, policy, sessions),
     emailChange: new EmailChangeService(links, mail, limits, events, auth),
     mfa,
-    passkeys: new PasskeyService(config.webauthn, auth, events, limits),
+    passkeys,
   };
 }

@@ -6,6 +6,7 @@ import {
   generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
   type AuthenticatorTransport,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
@@ -15,6 +16,7 @@ import type { AuthService } from '../auth/auth.service';
 import type { ClientInfo } from '../common/request-meta';
 import { isUuid } from '../common/uuid';
 import type { Config } from '../config';
+import { PasskeyCloneSuspected, type PasskeyFactor } from '../mfa/passkey-factor';
 import { AuthReason, ErrorCode } from '../errors/codes';
 import { AppError, badUserInput, notFound, unauthenticated } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
@@ -45,24 +47,12 @@ export interface PasskeyLoginOptions {
   options: PublicKeyCredentialRequestOptionsJSON;
 }
 
-/** Thrown inside the sign-in transaction when the counter went backwards; recorded once it has rolled back. */
-class CloneSuspected extends Error {
-  constructor(
-    readonly userId: string,
-    readonly passkeyId: string,
-    readonly stored: number,
-    readonly received: number,
-  ) {
-    super('passkey clone suspected');
-  }
-}
-
 /**
  * Passkeys: registration (signed in, after a step-up), the list, and sign-in without a password. The
  * WebAuthn ceremony itself is @simplewebauthn/server's; this service decides which challenge, origins and
  * RP ID it is checked against, keeps the counter honest and finishes the sign-in through AuthService.
  */
-export class PasskeyService {
+export class PasskeyService implements PasskeyFactor {
   private readonly challenges = new ChallengeStore();
 
   constructor(
@@ -246,23 +236,11 @@ export class PasskeyService {
     await this.limits.consumeAccountAttempt(user.email, client.ip);
     // The stored counter is given to the library as 0: the comparison is made below, under the row lock,
     // where it also catches two assertions raced with one counter value.
-    const verification = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: clientData.challenge,
-      expectedOrigin: [...this.config.origins],
-      expectedRPID: this.config.rpId,
-      credential: {
-        id: found.credentialId,
-        publicKey: Buffer.from(found.publicKey, 'base64url'),
-        counter: 0,
-        transports: found.transports as AuthenticatorTransport[],
-      },
-      requireUserVerification: false,
-    }).catch((error: unknown) => {
+    const verification = await this.verifyAssertion(found, response, clientData).catch((error: unknown) => {
       throw libraryRefusal(error, signInRefusal);
     });
-    if (!verification.verified) throw unauthenticated(AuthReason.PASSKEY_INVALID);
-    const { newCounter, userVerified, credentialBackedUp } = verification.authenticationInfo;
+    if (!verification) throw unauthenticated(AuthReason.PASSKEY_INVALID);
+    const { newCounter, userVerified, credentialBackedUp } = verification;
     // Without user verification a passkey is one factor: it does not stand in for the password and code of
     // an account that has a second factor.
     if (!userVerified && (await this.auth.hasSecondFactor(em, user.id))) throw unauthenticated(AuthReason.PASSKEY_USER_VERIFICATION_REQUIRED);
@@ -272,33 +250,106 @@ export class PasskeyService {
         const passkey = await tx.findOne(Passkey, found.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
         const current = await tx.findOneOrFail(User, user.id, { refresh: true });
         if (!passkey || current.disabledAt) throw unauthenticated(AuthReason.PASSKEY_INVALID);
-        // WebAuthn §7.2 step 21: a counter that does not move forward (when either is non-zero) means two
-        // authenticators may hold this key.
-        const stored = Number(passkey.signCount);
-        if ((stored !== 0 || newCounter !== 0) && newCounter <= stored) throw new CloneSuspected(user.id, passkey.id, stored, newCounter);
-        passkey.signCount = newCounter;
-        passkey.backedUp = credentialBackedUp;
-        passkey.lastUsedAt = new Date();
+        this.advanceCounter(passkey, newCounter, credentialBackedUp);
         await tx.flush();
         return amr;
       });
       await this.events.record({ type: SecurityEventType.PASSKEY_SIGN_IN, userId: user.id, client, details: { passkeyId: found.id, userVerified } });
       return payload;
     } catch (error) {
-      if (!(error instanceof CloneSuspected)) throw error;
-      await this.events.record({
-        type: SecurityEventType.PASSKEY_CLONE_SUSPECTED,
-        userId: error.userId,
-        client,
-        details: { passkeyId: error.passkeyId, storedCounter: error.stored, receivedCounter: error.received },
-      });
+      if (!(error instanceof PasskeyCloneSuspected)) throw error;
+      await this.events.record({ type: SecurityEventType.PASSKEY_CLONE_SUSPECTED, userId: user.id, client, details: error.details });
       throw unauthenticated(AuthReason.PASSKEY_INVALID);
     }
+  }
+
+  /** PasskeyFactor: request options for the account's passkeys, with an MfaChallenge; undefined without any. */
+  async options(em: EntityManager, userId: string): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
+    if (!this.config.enabled) return undefined;
+    const passkeys = await this.list(em, userId);
+    if (passkeys.length === 0) return undefined;
+    const options = await generateAuthenticationOptions({
+      rpID: this.config.rpId,
+      timeout: TIMEOUT_MS,
+      userVerification: 'preferred',
+      allowCredentials: passkeys.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports as AuthenticatorTransport[] })),
+    });
+    await this.challenges.save(em, ChallengePurpose.AUTHENTICATION, options.challenge, em.getReference(User, userId));
+    return options;
+  }
+
+  /**
+   * PasskeyFactor: verifyMfa with method PASSKEY, after the password. The assertion must answer a challenge
+   * bound to this account with one of its passkeys; user verification is not required (the password is the
+   * other factor), so the methods are the password's and the key's, with "mfa".
+   */
+  async prove(tx: EntityManager, userId: string, assertion: string): Promise<readonly string[] | undefined> {
+    if (!this.config.enabled) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(assertion);
+    } catch {
+      return undefined;
+    }
+    const parsed = (() => {
+      try {
+        return parseAssertion(value);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (!parsed || !this.config.origins.includes(parsed.clientData.origin)) return undefined;
+    const { response, clientData } = parsed;
+    const challenge = await this.challenges.spend(tx, ChallengePurpose.AUTHENTICATION, clientData.challenge, { userId });
+    if (!challenge) return undefined;
+    const passkey = await tx.findOne(Passkey, { credentialId: response.id, user: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    if (!passkey) return undefined;
+    const verified = await this.verifyAssertion(passkey, response, clientData).catch(() => undefined);
+    if (!verified) return undefined;
+    this.advanceCounter(passkey, verified.newCounter, verified.credentialBackedUp);
+    await tx.flush();
+    return ['pwd', verified.credentialBackedUp ? 'swk' : 'hwk', 'mfa'];
   }
 
   /** Housekeeping's share: expired challenges. */
   deleteExpiredChallenges(em: EntityManager): Promise<number> {
     return this.challenges.deleteExpired(em);
+  }
+
+  /**
+   * The signature, challenge, origin, RP ID and flags, by @simplewebauthn/server. The stored counter is
+   * given to it as 0: the comparison is made by advanceCounter, under the row lock, where it also catches
+   * two assertions raced with one counter value. Throws the library's refusal; undefined if not verified.
+   */
+  private async verifyAssertion(passkey: Passkey, response: AuthenticationResponseJSON, clientData: ClientData) {
+    const verification = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: clientData.challenge,
+      expectedOrigin: [...this.config.origins],
+      expectedRPID: this.config.rpId,
+      credential: {
+        id: passkey.credentialId,
+        publicKey: Buffer.from(passkey.publicKey, 'base64url'),
+        counter: 0,
+        transports: passkey.transports as AuthenticatorTransport[],
+      },
+      requireUserVerification: false,
+    });
+    return verification.verified ? verification.authenticationInfo : undefined;
+  }
+
+  /**
+   * WebAuthn §7.2 step 21: a counter that does not move forward (when either value is non-zero) means two
+   * authenticators may hold this key: PasskeyCloneSuspected. Otherwise the passkey records its use.
+   */
+  private advanceCounter(passkey: Passkey, newCounter: number, backedUp: boolean): void {
+    const stored = Number(passkey.signCount);
+    if ((stored !== 0 || newCounter !== 0) && newCounter <= stored) {
+      throw new PasskeyCloneSuspected({ passkeyId: passkey.id, storedCounter: stored, receivedCounter: newCounter });
+    }
+    passkey.signCount = newCounter;
+    passkey.backedUp = backedUp;
+    passkey.lastUsedAt = new Date();
   }
 
   /** The account's WebAuthn user handle, made on its first registration. */

@@ -6,7 +6,7 @@ import type { AccessClaims } from '../../src/tokens/access-claims';
 import { User } from '../../src/users/user.entity';
 import { failure } from '../helpers/failure';
 import { factories } from '../helpers/factories';
-import { enrollTotp, TotpClock } from '../helpers/mfa';
+import { challengeFor, enrollTotp, TotpClock } from '../helpers/mfa';
 import { SoftAuthenticator, type AuthenticatorOptions, type SoftCredential } from '../helpers/passkey-authenticator';
 import { PASSWORD, startTestServer, type TestServer } from '../helpers/test-server';
 
@@ -294,5 +294,42 @@ describe('passkeys and the second factor', () => {
     expect(loginWithPasskey.assurance.level).toBe(2);
     // aal 2 is the account's highest level: a step-up passes.
     await server.sdk(loginWithPasskey.accessToken).PasskeyRegistrationOptions();
+  });
+
+  it('answers an MfaChallenge with a passkey (verifyMfa, method PASSKEY): password and key, aal 2', async () => {
+    const user = await withPasskey('second-factor');
+    await enrollTotp(server, clock, user.token);
+    const challenge = await challengeFor(server, user.email);
+    expect(challenge.methods).toEqual(['TOTP', 'RECOVERY_CODE', 'PASSKEY']);
+    const options = challenge.passkeyOptions as { allowCredentials: { id: string }[]; challenge: string };
+    expect(options.allowCredentials.map((c) => c.id)).toEqual([user.credential.id]);
+
+    // Another origin, or another account's passkey, is a wrong code; the challenge takes the right one after.
+    const verify = (code: unknown) =>
+      server.sdk().VerifyMfa({ input: { challengeToken: challenge.challengeToken, method: 'PASSKEY', code: JSON.stringify(code) } });
+    expect(await failed(verify(user.authenticator.get(options, { origin: 'https://evil.example' })))).toEqual(refused('MFA_CODE_INVALID'));
+    const other = await withPasskey('second-factor-other');
+    expect(await failed(verify(other.authenticator.get(options, { origin: ORIGIN })))).toEqual(refused('MFA_CODE_INVALID'));
+    expect(
+      await failed(server.sdk().VerifyMfa({ input: { challengeToken: challenge.challengeToken, method: 'PASSKEY', code: 'not json' } })),
+    ).toEqual(refused('MFA_CODE_INVALID'));
+
+    // Without user verification: the password is the other factor.
+    const { verifyMfa } = await verify(user.authenticator.get(options, { origin: ORIGIN, userVerified: false }));
+    expect(verifyMfa.assurance).toMatchObject({ level: 2, methods: ['pwd', 'hwk', 'mfa'] });
+    // The passkey challenge worked once.
+    const again = await challengeFor(server, user.email);
+    const replay = user.authenticator.get(options, { origin: ORIGIN });
+    expect(
+      await failed(server.sdk().VerifyMfa({ input: { challengeToken: again.challengeToken, method: 'PASSKEY', code: JSON.stringify(replay) } })),
+    ).toEqual(refused('MFA_CODE_INVALID'));
+  });
+
+  it('offers no PASSKEY method to an account without passkeys', async () => {
+    const user = await signUp('second-factor-none');
+    await enrollTotp(server, clock, user.token);
+    const challenge = await challengeFor(server, user.email);
+    expect(challenge.methods).toEqual(['TOTP', 'RECOVERY_CODE']);
+    expect(challenge.passkeyOptions).toBeNull();
   });
 });
