@@ -8,7 +8,7 @@ export const CHALLENGE_TTL_SECONDS = 5 * 60;
 
 export const hashChallenge = (challenge: string): string => createHash('sha256').update(challenge).digest('hex');
 
-/** The challenges handed out: stored by id and hash, spent once under their row lock, 5 minutes each. */
+/** The challenges handed out: stored by id and hash, spent once under their row lock, 5 minutes each (src/jobs/housekeeping.ts deletes them once used or expired). */
 export class ChallengeStore {
   /** Records a challenge @simplewebauthn/server generated (base64url, 32 random bytes). */
   async save(em: EntityManager, purpose: ChallengePurpose, challenge: string, user: User | null): Promise<WebAuthnChallenge> {
@@ -48,10 +48,5 @@ export class ChallengeStore {
     found.usedAt = new Date();
     await tx.flush();
     return found;
-  }
-
-  /** Housekeeping: challenges past their 5 minutes are worth nothing. */
-  async deleteExpired(em: EntityManager): Promise<number> {
-    return em.nativeDelete(WebAuthnChallenge, { expiresAt: { $lt: new Date() } });
   }
 }

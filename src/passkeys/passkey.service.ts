@@ -311,11 +311,6 @@ export class PasskeyService implements PasskeyFactor {
     return ['pwd', verified.credentialBackedUp ? 'swk' : 'hwk', 'mfa'];
   }
 
-  /** Housekeeping's share: expired challenges. */
-  deleteExpiredChallenges(em: EntityManager): Promise<number> {
-    return this.challenges.deleteExpired(em);
-  }
-
   /**
    * The signature, challenge, origin, RP ID and flags, by @simplewebauthn/server. The stored counter is
    * given to it as 0: the comparison is made by advanceCounter, under the row lock, where it also catches
