@@ -34,7 +34,8 @@ export function readWebAuthn(r: EnvReader, production: boolean): WebAuthnConfig 
     r.problem('WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS go together in production: set both, or neither (passkeys off)');
   const enabled = !production || (Boolean(rpIdRaw) && Boolean(originsRaw));
   const rpId = (rpIdRaw || 'localhost').toLowerCase();
-  if (!/^[a-z0-9.-]+$/.test(rpId) || rpId.startsWith('.') || rpId.endsWith('.')) {
+  const rpIdValid = /^[a-z0-9.-]+$/.test(rpId) && !rpId.startsWith('.') && !rpId.endsWith('.');
+  if (!rpIdValid) {
     r.problem(`WEBAUTHN_RP_ID must be a domain name without scheme or port, e.g. example.com (got "${rpIdRaw}")`);
   }
   const origins = originsRaw
@@ -59,7 +60,8 @@ export function readWebAuthn(r: EnvReader, production: boolean): WebAuthnConfig 
     if (production && parsed.protocol !== 'https:') r.problem(`WEBAUTHN_ORIGINS entry "${origin}" must use https in production`);
     // The RP ID must be the origin's host or a registrable parent of it (WebAuthn §5.1.3 step 8 / 7.1 step 9).
     const host = parsed.hostname;
-    if (host !== rpId && !host.endsWith(`.${rpId}`) && !(rpIdRaw === undefined || rpIdRaw === '')) {
+    // Checked for the origins given (the development defaults go with the default RP ID), once the RP ID is a domain.
+    if (originsRaw && rpIdValid && host !== rpId && !host.endsWith(`.${rpId}`)) {
       r.problem(`WEBAUTHN_ORIGINS entry "${origin}" is not on WEBAUTHN_RP_ID "${rpId}" or a subdomain of it`);
     }
   }
