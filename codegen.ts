@@ -6,7 +6,7 @@ const header = (what: string) => ({
 const typesConfig = {
   enumsAsTypes: true,
   useTypeImports: true,
-  scalars: { DateTimeISO: 'string', ID: 'string', JSONObject: 'Record<string, unknown>' },
+  scalars: { DateTimeISO: 'string', ID: 'string', JSON: 'unknown', JSONObject: 'Record<string, unknown>' },
 };
 
 // Offline: reads the committed schema.graphql, never a running server.

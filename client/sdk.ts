@@ -33,6 +33,14 @@ export * from './documents';
 
 
 
+
+
+
+
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -125,6 +133,30 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     SecurityEvents(variables?: Operations.SecurityEventsQueryVariables, options?: C): Promise<Operations.SecurityEventsQuery> {
       return requester<Operations.SecurityEventsQuery, Operations.SecurityEventsQueryVariables>(Operations.SecurityEventsDocument, variables, options) as Promise<Operations.SecurityEventsQuery>;
+    },
+    Passkeys(variables?: Operations.PasskeysQueryVariables, options?: C): Promise<Operations.PasskeysQuery> {
+      return requester<Operations.PasskeysQuery, Operations.PasskeysQueryVariables>(Operations.PasskeysDocument, variables, options) as Promise<Operations.PasskeysQuery>;
+    },
+    PasskeyRegistrationOptions(variables?: Operations.PasskeyRegistrationOptionsMutationVariables, options?: C): Promise<Operations.PasskeyRegistrationOptionsMutation> {
+      return requester<Operations.PasskeyRegistrationOptionsMutation, Operations.PasskeyRegistrationOptionsMutationVariables>(Operations.PasskeyRegistrationOptionsDocument, variables, options) as Promise<Operations.PasskeyRegistrationOptionsMutation>;
+    },
+    RegisterPasskey(variables: Operations.RegisterPasskeyMutationVariables, options?: C): Promise<Operations.RegisterPasskeyMutation> {
+      return requester<Operations.RegisterPasskeyMutation, Operations.RegisterPasskeyMutationVariables>(Operations.RegisterPasskeyDocument, variables, options) as Promise<Operations.RegisterPasskeyMutation>;
+    },
+    RenamePasskey(variables: Operations.RenamePasskeyMutationVariables, options?: C): Promise<Operations.RenamePasskeyMutation> {
+      return requester<Operations.RenamePasskeyMutation, Operations.RenamePasskeyMutationVariables>(Operations.RenamePasskeyDocument, variables, options) as Promise<Operations.RenamePasskeyMutation>;
+    },
+    RemovePasskey(variables: Operations.RemovePasskeyMutationVariables, options?: C): Promise<Operations.RemovePasskeyMutation> {
+      return requester<Operations.RemovePasskeyMutation, Operations.RemovePasskeyMutationVariables>(Operations.RemovePasskeyDocument, variables, options) as Promise<Operations.RemovePasskeyMutation>;
+    },
+    RemovePassword(variables?: Operations.RemovePasswordMutationVariables, options?: C): Promise<Operations.RemovePasswordMutation> {
+      return requester<Operations.RemovePasswordMutation, Operations.RemovePasswordMutationVariables>(Operations.RemovePasswordDocument, variables, options) as Promise<Operations.RemovePasswordMutation>;
+    },
+    PasskeyLoginOptions(variables?: Operations.PasskeyLoginOptionsMutationVariables, options?: C): Promise<Operations.PasskeyLoginOptionsMutation> {
+      return requester<Operations.PasskeyLoginOptionsMutation, Operations.PasskeyLoginOptionsMutationVariables>(Operations.PasskeyLoginOptionsDocument, variables, options) as Promise<Operations.PasskeyLoginOptionsMutation>;
+    },
+    LoginWithPasskey(variables: Operations.LoginWithPasskeyMutationVariables, options?: C): Promise<Operations.LoginWithPasskeyMutation> {
+      return requester<Operations.LoginWithPasskeyMutation, Operations.LoginWithPasskeyMutationVariables>(Operations.LoginWithPasskeyDocument, variables, options) as Promise<Operations.LoginWithPasskeyMutation>;
     }
   };
 }

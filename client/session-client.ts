@@ -88,7 +88,7 @@ export function createSessionClient({ url, fetch = globalThis.fetch, tokens = nu
       const result = Object.values(data as object)[0] as { __typename?: string } & MfaChallengeFieldsFragment;
       setChallenge(
         result?.__typename === 'MfaChallenge'
-          ? { challengeToken: result.challengeToken, methods: result.methods, expiresAt: result.expiresAt }
+          ? { challengeToken: result.challengeToken, methods: result.methods, expiresAt: result.expiresAt, passkeyOptions: result.passkeyOptions }
           : null,
       );
     }

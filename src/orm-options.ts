@@ -13,6 +13,8 @@ import { OutboxMail } from './mail/outbox-mail.entity';
 import { MfaChallengeRecord } from './mfa/mfa-challenge.entity';
 import { RecoveryCode } from './mfa/recovery-code.entity';
 import { TotpFactor } from './mfa/totp-factor.entity';
+import { Passkey, PasskeyUserHandle } from './passkeys/passkey.entity';
+import { WebAuthnChallenge } from './passkeys/webauthn-challenge.entity';
 import { safeText } from './db/driver-errors';
 
 export const entities = [
@@ -27,6 +29,9 @@ export const entities = [
   TotpFactor,
   RecoveryCode,
   MfaChallengeRecord,
+  Passkey,
+  PasskeyUserHandle,
+  WebAuthnChallenge,
 ];
 
 export interface OrmSettings {

@@ -9,6 +9,7 @@ import { SessionResolver } from './sessions/session.resolver';
 import { AdminResolver } from './admin/admin.resolver';
 import { LiveResolver } from './live/live.resolver';
 import { MfaResolver, MfaUserFieldsResolver } from './mfa/mfa.resolver';
+import { PasskeyResolver } from './passkeys/passkey.resolver';
 import { RecoveryResolver } from './recovery/recovery.resolver';
 import { UserResolver } from './users/user.resolver';
 
@@ -32,6 +33,7 @@ export function buildGraphQLSchema(): Promise<GraphQLSchema> {
       RecoveryResolver,
       MfaResolver,
       MfaUserFieldsResolver,
+      PasskeyResolver,
       LiveResolver,
     ],
     directives: [...specifiedDirectives, REQUIRES_RECENT_AUTH_DIRECTIVE],

@@ -30,6 +30,7 @@ import { PasswordResetService } from './recovery/password-reset.service';
 import { VerificationService } from './recovery/verification.service';
 import { MfaService } from './mfa/mfa.service';
 import type { SecondFactor } from './auth/second-factor';
+import { PasskeyService } from './passkeys/passkey.service';
 
 /** Process-wide services; per-request state (the EntityManager, the viewer) is passed in by callers. */
 export interface Services {
@@ -54,6 +55,7 @@ export interface Services {
   passwordReset: PasswordResetService;
   emailChange: EmailChangeService;
   mfa: MfaService;
+  passkeys: PasskeyService;
 }
 
 export function createServices(
@@ -96,7 +98,9 @@ export function createServices(
     secondFactor,
     mfaRequiredForRoles: config.mfa.requiredForRoles,
   });
-  mfa = new MfaService(config.mfa, config.jwt.issuer, events, limits, mail, auth);
+  // Passkeys sign in through auth/ and answer second-factor challenges (mfa/ asks them as its PasskeyFactor).
+  const passkeys = new PasskeyService(config.webauthn, auth, events, limits);
+  mfa = new MfaService(config.mfa, config.jwt.issuer, events, limits, mail, auth, passkeys);
   return {
     auth,
     signIn,
@@ -118,5 +122,6 @@ export function createServices(
     passwordReset: new PasswordResetService(links, mail, limits, events, passwords, policy, sessions),
     emailChange: new EmailChangeService(links, mail, limits, events, auth),
     mfa,
+    passkeys,
   };
 }

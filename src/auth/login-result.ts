@@ -1,9 +1,12 @@
+import { GraphQLJSON } from 'graphql-scalars';
 import { createUnionType, Field, ObjectType, registerEnumType } from 'type-graphql';
 import { AuthPayload } from './auth.payload';
 
 export enum MfaMethod {
   TOTP = 'TOTP',
   RECOVERY_CODE = 'RECOVERY_CODE',
+  /** A passkey assertion (the browser's AuthenticationResponseJSON, as JSON text) to MfaChallenge.passkeyOptions. */
+  PASSKEY = 'PASSKEY',
 }
 
 registerEnumType(MfaMethod, { name: 'MfaMethod', description: 'A second factor verifyMfa and reauthenticate accept.' });
@@ -23,6 +26,13 @@ export class MfaChallenge {
 
   @Field()
   expiresAt!: Date;
+
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description:
+      'When the account has passkeys: PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get; send the assertion to verifyMfa as method PASSKEY, code JSON.stringify(credential).',
+  })
+  passkeyOptions?: unknown;
 }
 
 export const LoginResult = createUnionType({

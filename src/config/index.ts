@@ -14,6 +14,7 @@ import { readProcesses, type ProcessesConfig } from './processes';
 import { readRecovery, type RecoveryConfig } from './recovery';
 import { readRuntime, type RuntimeConfig } from './runtime';
 import { readSessions, type SessionsConfig } from './sessions';
+import { readWebAuthn, type WebAuthnConfig } from './webauthn';
 
 // The only reader of process.env. Each area's file reads and checks its variables; here they are composed,
 // every problem is reported at once, and the result is frozen. Loading writes nothing anywhere (the
@@ -42,7 +43,8 @@ export interface Config
     AuthCacheConfig,
     MailConfig,
     RecoveryConfig,
-    MfaConfig {}
+    MfaConfig,
+    WebAuthnConfig {}
 
 /**
  * Reads and validates the environment. `env` defaults to process.env; tests pass their own.
@@ -65,6 +67,7 @@ export function loadConfig(env: Env = process.env): Config {
   const mail = readMail(r, runtime.production);
   const recovery = readRecovery(r, runtime.production, mail.mail.enabled);
   const mfa = readMfa(r, runtime.production, database.dataDir);
+  const webauthn = readWebAuthn(r, runtime.production);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze({
     ...runtime,
@@ -82,5 +85,6 @@ export function loadConfig(env: Env = process.env): Config {
     ...mail,
     ...recovery,
     ...mfa,
+    ...webauthn,
   });
 }

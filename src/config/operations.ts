@@ -57,6 +57,15 @@ export const AUTH_OPERATIONS = [
   // The second factor (src/mfa/): each code is also counted per account (ACCOUNT_LIMITS) and per challenge.
   { name: 'verifyMfa', limitVariable: 'RATE_LIMIT_VERIFY_MFA_IP', defaultLimit: '30/1m', store: 'ip-mfa', authField: true },
   { name: 'reauthenticate', limitVariable: 'RATE_LIMIT_REAUTHENTICATE_IP', defaultLimit: '30/1h', store: 'ip-reauth', authField: true },
+  // Passkeys (src/passkeys/): a sign-in is also counted per account once its passkey names one.
+  {
+    name: 'passkeyLoginOptions',
+    limitVariable: 'RATE_LIMIT_PASSKEY_OPTIONS_IP',
+    defaultLimit: '60/1m',
+    store: 'ip-passkey-opt',
+    authField: false,
+  },
+  { name: 'loginWithPasskey', limitVariable: 'RATE_LIMIT_PASSKEY_LOGIN_IP', defaultLimit: '30/1m', store: 'ip-passkey', authField: true },
 ] as const satisfies readonly AuthOperationSpec[];
 
 export type AuthOperation = (typeof AUTH_OPERATIONS)[number]['name'];

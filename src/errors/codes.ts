@@ -1,6 +1,7 @@
 import { LIVE_CODES } from '../live/live.codes';
 import { MAIL_CODES } from '../mail/mail.codes';
 import { MFA_CODES, MFA_REASONS } from '../mfa/mfa.codes';
+import { PASSKEY_CODES, PASSKEY_REASONS } from '../passkeys/passkeys.codes';
 import { USER_CODES } from '../users/user.codes';
 import { AUTH_REASONS, CORE_CODES } from './core.codes';
 import { composeTables, namesOf, type ErrorCodeSpec } from './define';
@@ -14,8 +15,8 @@ import { composeTables, namesOf, type ErrorCodeSpec } from './define';
 // (tests/unit/error-codes.test.ts checks it). This is the one module of errors/ that imports a feature
 // folder, and only its codes file, the way the entity list does.
 
-export const ERROR_CODES = composeTables(CORE_CODES, USER_CODES, MAIL_CODES, MFA_CODES, LIVE_CODES);
-export const REASONS = composeTables(AUTH_REASONS, MFA_REASONS);
+export const ERROR_CODES = composeTables(CORE_CODES, USER_CODES, MAIL_CODES, MFA_CODES, LIVE_CODES, PASSKEY_CODES);
+export const REASONS = composeTables(AUTH_REASONS, MFA_REASONS, PASSKEY_REASONS);
 
 /** Every code's name, for raise sites and comparisons: `ErrorCode.RATE_LIMITED === 'RATE_LIMITED'`. */
 export const ErrorCode = namesOf(ERROR_CODES);

@@ -38,6 +38,14 @@ export enum SecurityEventType {
   MFA_RESET_BY_ADMIN = 'MFA_RESET_BY_ADMIN',
   /** Someone holding the password kept entering wrong codes (a challenge ended after its 5 wrong codes): an attack. */
   MFA_FAILURES_REPEATED = 'MFA_FAILURES_REPEATED',
+  /** A passkey was registered (details: passkeyId, deviceType). */
+  PASSKEY_ADDED = 'PASSKEY_ADDED',
+  /** A passkey was removed by its owner (details.passkeyId). */
+  PASSKEY_REMOVED = 'PASSKEY_REMOVED',
+  /** A sign-in with a passkey (details: passkeyId, userVerified); LOGIN_SUCCEEDED is recorded with it. */
+  PASSKEY_SIGN_IN = 'PASSKEY_SIGN_IN',
+  /** An assertion's signature counter did not move forward: the key may have been copied. Refused. */
+  PASSKEY_CLONE_SUSPECTED = 'PASSKEY_CLONE_SUSPECTED',
 }
 
 export enum Severity {
@@ -69,6 +77,10 @@ export const SEVERITY: Record<SecurityEventType, Severity> = {
   RECOVERY_CODE_USED: Severity.WARNING,
   MFA_RESET_BY_ADMIN: Severity.WARNING,
   MFA_FAILURES_REPEATED: Severity.HIGH,
+  PASSKEY_ADDED: Severity.WARNING,
+  PASSKEY_REMOVED: Severity.WARNING,
+  PASSKEY_SIGN_IN: Severity.INFO,
+  PASSKEY_CLONE_SUSPECTED: Severity.HIGH,
 };
 
 registerEnumType(SecurityEventType, { name: 'SecurityEventType' });

@@ -14,6 +14,7 @@ export interface PurgeResult {
   mail: number;
   emailTokens: number;
   mfaChallenges: number;
+  webauthnChallenges: number;
 }
 
 /**
@@ -47,6 +48,8 @@ export class Housekeeping {
       emailTokens: await deleteInBatches(em, 'email_tokens', 'id', 'used_at is not null or expires_at < ?', [ago(86400)]),
       // Sign-in challenges a day after they expired (until then a late one is told "expired").
       mfaChallenges: await deleteInBatches(em, 'mfa_challenges', 'id', 'expires_at < ?', [ago(86400)]),
+      // Passkey challenges once expired or used: either answers PASSKEY_CHALLENGE_INVALID, like an unknown one.
+      webauthnChallenges: await deleteInBatches(em, 'webauthn_challenges', 'id', 'used_at is not null or expires_at < ?', [now]),
     };
   }
 

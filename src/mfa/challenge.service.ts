@@ -13,7 +13,8 @@ import type { SecurityEventService } from '../events/security-event.service';
 import type { Viewer } from '../identity/viewer';
 import type { RateLimitService } from '../limits/rate-limit.service';
 import { User } from '../users/user.entity';
-import { MAX_CODE_LENGTH, type Factors, type ProvenFactor } from './factors';
+import { maxCodeLength, type Factors, type ProvenFactor } from './factors';
+import { PasskeyCloneSuspected } from './passkey-factor';
 import { MfaChallengeRecord } from './mfa-challenge.entity';
 
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
@@ -61,7 +62,10 @@ export class ChallengeService implements SecondFactor {
       expiresAt,
     });
     await em.flush();
-    return { challengeToken, methods: [MfaMethod.TOTP, MfaMethod.RECOVERY_CODE], expiresAt };
+    // An account with passkeys may answer with one of them: its options come with the challenge.
+    const passkeyOptions = await this.factors.passkeys.options(em, user.id);
+    const methods = [MfaMethod.TOTP, MfaMethod.RECOVERY_CODE, ...(passkeyOptions ? [MfaMethod.PASSKEY] : [])];
+    return { challengeToken, methods, expiresAt, passkeyOptions };
   }
 
   /**
@@ -71,7 +75,8 @@ export class ChallengeService implements SecondFactor {
    */
   async verify(em: EntityManager, input: { challengeToken: string; method: MfaMethod; code: string }, client: ClientInfo): Promise<AuthPayload> {
     await this.limits.consumeIp('verifyMfa', client.ip);
-    if (input.code.length > MAX_CODE_LENGTH) throw badUserInput('code', `A code has at most ${MAX_CODE_LENGTH} characters.`);
+    const max = maxCodeLength(input.method);
+    if (input.code.length > max) throw badUserInput('code', `A code has at most ${max} characters.`);
     if (!TOKEN_FORMAT.test(input.challengeToken)) throw unauthenticated(AuthReason.MFA_CHALLENGE_INVALID);
     const found = await em.findOne(MfaChallengeRecord, { tokenHash: hashToken(input.challengeToken) }, { populate: ['user'] });
     if (!found || found.usedAt || found.ip !== client.ip || found.userAgent !== client.userAgent)
@@ -100,7 +105,9 @@ export class ChallengeService implements SecondFactor {
       await this.recordRecoveryCode(userId, proven, client);
       return payload;
     } catch (error) {
-      if (!(error instanceof WrongCode)) throw error;
+      if (error instanceof PasskeyCloneSuspected) {
+        await this.events.record({ type: SecurityEventType.PASSKEY_CLONE_SUSPECTED, userId, client, details: error.details });
+      } else if (!(error instanceof WrongCode)) throw error;
       return this.wrongCode(em, found.id, userId, input.method, client);
     }
   }
@@ -122,9 +129,16 @@ export class ChallengeService implements SecondFactor {
     let proven: ProvenFactor | undefined;
     if (await this.enrolled(em, userId)) {
       if (!input.method || !input.code) throw badUserInput('code', 'This account has a second factor: send method and code too.');
-      if (input.code.length > MAX_CODE_LENGTH) throw badUserInput('code', `A code has at most ${MAX_CODE_LENGTH} characters.`);
+      const max = maxCodeLength(input.method);
+      if (input.code.length > max) throw badUserInput('code', `A code has at most ${max} characters.`);
       const { method, code } = input;
-      proven = await em.transactional((tx) => this.factors.prove(tx, userId, method, code));
+      proven = await em
+        .transactional((tx) => this.factors.prove(tx, userId, method, code))
+        .catch(async (error: unknown) => {
+          if (!(error instanceof PasskeyCloneSuspected)) throw error;
+          await this.events.record({ type: SecurityEventType.PASSKEY_CLONE_SUSPECTED, userId, client, details: error.details });
+          return undefined;
+        });
       if (!proven) {
         await this.events.record({
           type: SecurityEventType.MFA_FAILED,

@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AMR } from '../auth/sign-in.service';
 import { MfaMethod } from '../auth/login-result';
+import { NO_PASSKEYS, type PasskeyFactor } from './passkey-factor';
 import type { SecretCipher } from './secret-cipher';
 import { RecoveryCode } from './recovery-code.entity';
 import { hashRecoveryCode, newRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-codes';
@@ -17,6 +18,9 @@ export interface ProvenFactor {
 
 // Longer than any code we accept: refused before any work.
 export const MAX_CODE_LENGTH = 64;
+/** A passkey assertion (JSON) is longer: a few hundred bytes, a few kilobytes with extensions. */
+export const MAX_ASSERTION_LENGTH = 16 * 1024;
+export const maxCodeLength = (method: MfaMethod): number => (method === MfaMethod.PASSKEY ? MAX_ASSERTION_LENGTH : MAX_CODE_LENGTH);
 
 /**
  * Checks and spends second-factor codes, and keeps the factor rows (the TOTP secret, sealed; the recovery
@@ -26,7 +30,10 @@ export class Factors {
   /** The time TOTP codes are checked against: the process clock (tests move it to step through the 30-second windows). */
   clock: () => number = () => Date.now();
 
-  constructor(private readonly cipher: () => SecretCipher) {}
+  constructor(
+    private readonly cipher: () => SecretCipher,
+    readonly passkeys: PasskeyFactor = NO_PASSKEYS,
+  ) {}
 
   /** The confirmed TOTP factor, if any. */
   confirmed(em: EntityManager, userId: string, lock = false): Promise<TotpFactor | null> {
@@ -52,6 +59,10 @@ export class Factors {
    * code is marked used. Undefined when the code is wrong, reused, or the account lacks the method.
    */
   async prove(tx: EntityManager, userId: string, method: MfaMethod, code: string, now = this.clock()): Promise<ProvenFactor | undefined> {
+    if (method === MfaMethod.PASSKEY) {
+      const amr = await this.passkeys.prove(tx, userId, code);
+      return amr ? { amr, method } : undefined;
+    }
     if (method === MfaMethod.TOTP) {
       const factor = await this.confirmed(tx, userId, true);
       if (!factor) return undefined;

@@ -9,6 +9,7 @@ import type { MailService } from '../mail/mail.service';
 import { ChallengeService } from './challenge.service';
 import { EnrollmentService } from './enrollment.service';
 import { Factors } from './factors';
+import type { PasskeyFactor } from './passkey-factor';
 import { SecretCipher } from './secret-cipher';
 import { TotpFactor } from './totp-factor.entity';
 
@@ -26,8 +27,9 @@ export class MfaService {
     limits: RateLimitService,
     mail: MailService,
     auth: AuthService,
+    passkeys?: PasskeyFactor,
   ) {
-    this.factors = new Factors(() => this.secretCipher());
+    this.factors = new Factors(() => this.secretCipher(), passkeys);
     this.enrollment = new EnrollmentService(this.factors, events, mail, issuer);
     this.challenges = new ChallengeService(this.factors, auth, limits, events);
   }

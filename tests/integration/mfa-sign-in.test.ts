@@ -41,6 +41,8 @@ describe('login with a second factor', () => {
       challengeToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       methods: ['TOTP', 'RECOVERY_CODE'],
       expiresAt: expect.any(String),
+      // No passkeys on this account: no PASSKEY method, no options.
+      passkeyOptions: null,
     });
     expect(await em().count(Session, { user: user.id })).toBe(sessionsBefore);
     // Stored by its hash only.

@@ -182,7 +182,7 @@ describe('examples/web in Chromium against Gatehouse', () => {
     await settledOn(page, 'signed-in');
     expect(await textOf(page, '#me-email')).toBe(email);
     // No login: one refresh, then the account (me, its second factor, the sessions).
-    expect(sentSince(page, before).sort()).toEqual(['Me', 'MySecondFactor', 'Refresh', 'Sessions']);
+    expect(sentSince(page, before).sort()).toEqual(['Me', 'MySecondFactor', 'Passkeys', 'Refresh', 'Sessions']);
   });
 
   it('refreshes once, and retries, when Gatehouse answers TOKEN_EXPIRED', async () => {
@@ -207,13 +207,23 @@ describe('examples/web in Chromium against Gatehouse', () => {
     });
 
     const before = sentSoFar(page);
-    // Reload sends me, its second factor and sessions at once: all fail, and must share one refresh (its token works once).
+    // Reload sends me, its second factor, passkeys and sessions at once: all fail, and must share one refresh (its token works once).
     await page.getByRole('button', { name: 'Reload' }).click();
     await settledOn(page, 'signed-in');
     await page.unrouteAll();
 
-    expect(reasons).toEqual(['TOKEN_EXPIRED', 'TOKEN_EXPIRED', 'TOKEN_EXPIRED']);
-    expect(sentSince(page, before).sort()).toEqual(['Me', 'Me', 'MySecondFactor', 'MySecondFactor', 'Refresh', 'Sessions', 'Sessions']);
+    expect(reasons).toEqual(['TOKEN_EXPIRED', 'TOKEN_EXPIRED', 'TOKEN_EXPIRED', 'TOKEN_EXPIRED']);
+    expect(sentSince(page, before).sort()).toEqual([
+      'Me',
+      'Me',
+      'MySecondFactor',
+      'MySecondFactor',
+      'Passkeys',
+      'Passkeys',
+      'Refresh',
+      'Sessions',
+      'Sessions',
+    ]);
     expect(await page.locator('#error').isHidden()).toBe(true);
     expect(await textOf(page, '#me-email')).toBe(email);
   });

@@ -16,13 +16,22 @@ import {
   type SessionInfo,
   type SessionsQuery,
   type User,
+  PasskeysDocument,
+  PasskeyRegistrationOptionsDocument,
+  RegisterPasskeyDocument,
+  type PasskeysQuery,
+  type PasskeyRegistrationOptionsMutation,
+  type RegisterPasskeyMutation,
+  type RegisterPasskeyMutationVariables,
 } from './operations';
+import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 
 /** What the signed-in screen shows. */
 export interface AccountView {
   user: User;
   sessions: SessionInfo[];
   mfaEnabled: boolean;
+  passkeys: PasskeysQuery['passkeys'];
 }
 
 /** A TOTP secret to show once: the QR code (an SVG document) and the key for typing. */
@@ -34,13 +43,14 @@ export class Account {
 
   /** Both at once; always from the server, since sessions change on other devices. */
   async load(): Promise<AccountView> {
-    const [me, sessions, factor] = await Promise.all([
+    const [me, sessions, factor, passkeys] = await Promise.all([
       this.client.query<MeQuery>({ query: MeDocument, fetchPolicy: 'network-only' }),
       this.client.query<SessionsQuery>({ query: SessionsDocument, fetchPolicy: 'network-only' }),
       this.client.query<MySecondFactorQuery>({ query: MySecondFactorDocument, fetchPolicy: 'network-only' }),
+      this.client.query<PasskeysQuery>({ query: PasskeysDocument, fetchPolicy: 'network-only' }),
     ]);
-    if (!me.data || !sessions.data || !factor.data) throw new Error('Gatehouse answered without data');
-    return { user: me.data.me, sessions: sessions.data.sessions, mfaEnabled: factor.data.me.mfaEnabled };
+    if (!me.data || !sessions.data || !factor.data || !passkeys.data) throw new Error('Gatehouse answered without data');
+    return { user: me.data.me, sessions: sessions.data.sessions, mfaEnabled: factor.data.me.mfaEnabled, passkeys: passkeys.data.passkeys };
   }
 
   async startTotpEnrollment(): Promise<TotpEnrollment> {
@@ -57,6 +67,20 @@ export class Account {
     });
     if (!data) throw new Error('Gatehouse answered without data');
     return data.confirmTotpEnrollment.codes;
+  }
+
+  /**
+   * Registers a passkey of this device: Gatehouse's options to the browser (which asks the authenticator,
+   * and the user to confirm), the browser's answer back to Gatehouse. Needs a recent sign-in (step-up).
+   */
+  async addPasskey(name: string): Promise<void> {
+    const { data } = await this.client.mutate<PasskeyRegistrationOptionsMutation>({ mutation: PasskeyRegistrationOptionsDocument });
+    if (!data) throw new Error('Gatehouse answered without data');
+    const response = await startRegistration({ optionsJSON: data.passkeyRegistrationOptions as PublicKeyCredentialCreationOptionsJSON });
+    await this.client.mutate<RegisterPasskeyMutation, RegisterPasskeyMutationVariables>({
+      mutation: RegisterPasskeyDocument,
+      variables: { response, name },
+    });
   }
 
   async revokeSession(id: string): Promise<void> {

@@ -110,6 +110,16 @@ async function start(view: View): Promise<void> {
         view.showNotice('A verification link is on its way to your address.');
       }),
     reload: () => run(showAccount),
+    addPasskey: () =>
+      run(async () => {
+        await account.addPasskey('Passkey on this device');
+        await showAccount();
+      }),
+    signInWithPasskey: () =>
+      run(async () => {
+        await session.signInWithPasskey();
+        await showAccount();
+      }),
     revoke: (sessionId) =>
       run(async () => {
         await account.revokeSession(sessionId);

@@ -18,6 +18,11 @@ export {
   StartTotpEnrollmentDocument,
   ConfirmTotpEnrollmentDocument,
   MySecondFactorDocument,
+  PasskeyRegistrationOptionsDocument,
+  RegisterPasskeyDocument,
+  PasskeyLoginOptionsDocument,
+  LoginWithPasskeyDocument,
+  PasskeysDocument,
 } from '../../../client/sdk';
 export type {
   ConfirmEmailChangeMutation,
@@ -50,6 +55,14 @@ export type {
   ConfirmTotpEnrollmentMutation,
   ConfirmTotpEnrollmentMutationVariables,
   MySecondFactorQuery,
+  PasskeyRegistrationOptionsMutation,
+  RegisterPasskeyMutation,
+  RegisterPasskeyMutationVariables,
+  PasskeyLoginOptionsMutation,
+  PasskeyLoginOptionsMutationVariables,
+  LoginWithPasskeyMutation,
+  LoginWithPasskeyMutationVariables,
+  PasskeysQuery,
 } from '../../../client/sdk';
 
 // The live channel's subscription, sent over the WebSocket (GraphQLWsLink, see apollo.ts).

@@ -23,7 +23,14 @@ import {
   type MfaMethod,
   type VerifyMfaMutation,
   type VerifyMfaMutationVariables,
+  LoginWithPasskeyDocument,
+  PasskeyLoginOptionsDocument,
+  type LoginWithPasskeyMutation,
+  type LoginWithPasskeyMutationVariables,
+  type PasskeyLoginOptionsMutation,
+  type PasskeyLoginOptionsMutationVariables,
 } from './operations';
+import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 
 /**
  * Who is signed in, as far as this page knows. The access token lives in this object only: never in
@@ -124,6 +131,24 @@ export class Session {
     if (login.__typename === 'MfaChallenge') return login;
     this.accessToken = login.accessToken;
     return null;
+  }
+
+  /**
+   * Signs in with a passkey the browser offers (discoverable: no email asked): Gatehouse's options to the
+   * browser, its assertion back to Gatehouse.
+   */
+  async signInWithPasskey(): Promise<void> {
+    const { data } = await this.client.mutate<PasskeyLoginOptionsMutation, PasskeyLoginOptionsMutationVariables>({
+      mutation: PasskeyLoginOptionsDocument,
+      variables: {},
+    });
+    const { challengeId, options } = required(data).passkeyLoginOptions;
+    const response = await startAuthentication({ optionsJSON: options as PublicKeyCredentialRequestOptionsJSON });
+    const signedIn = await this.client.mutate<LoginWithPasskeyMutation, LoginWithPasskeyMutationVariables>({
+      mutation: LoginWithPasskeyDocument,
+      variables: { input: { challengeId, response } },
+    });
+    this.accessToken = required(signedIn.data).loginWithPasskey.accessToken;
   }
 
   /** The code step of a sign-in that login answered with a challenge. */

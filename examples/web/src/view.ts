@@ -22,6 +22,10 @@ export interface ViewActions {
   logoutEverywhere(): void;
   reload(): void;
   revoke(sessionId: string): void;
+  /** Signed in: register a passkey of this device (the browser asks the authenticator). */
+  addPasskey(): void;
+  /** Signed out: sign in with a passkey the browser offers. */
+  signInWithPasskey(): void;
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -57,6 +61,8 @@ export class View {
     this.element('logout').addEventListener('click', () => actions.logout());
     this.element('logout-all').addEventListener('click', () => actions.logoutEverywhere());
     this.element('reload').addEventListener('click', () => actions.reload());
+    this.element('passkey-add').addEventListener('click', () => actions.addPasskey());
+    this.element('passkey-login').addEventListener('click', () => actions.signInWithPasskey());
     this.element('sessions').addEventListener('click', (event) => {
       const button = (event.target as Element).closest('button[data-revoke]');
       if (button) actions.revoke(button.getAttribute('data-revoke')!);
@@ -101,7 +107,7 @@ export class View {
     this.element('mfa-codes').hidden = false;
   }
 
-  showSignedIn({ user, sessions, mfaEnabled }: AccountView): void {
+  showSignedIn({ user, sessions, mfaEnabled, passkeys }: AccountView): void {
     this.body.dataset.state = 'signed-in';
     // The password must not linger in a form that is hidden but still in the page.
     this.resetForms('login-form', 'register-form', 'forgot-form', 'reset-form', 'mfa-form');
@@ -112,6 +118,14 @@ export class View {
     this.element('verify').hidden = user.emailVerifiedAt != null;
     this.element('me-role').textContent = user.role;
     this.element('sessions').replaceChildren(...sessions.map((session) => this.sessionItem(session)));
+    this.element('passkeys').replaceChildren(
+      ...passkeys.map((passkey) => {
+        const item = this.document.createElement('li');
+        item.textContent = `${passkey.name} (${passkey.backedUp ? 'synced' : 'this device'}), added `;
+        item.append(this.time(passkey.createdAt));
+        return item;
+      }),
+    );
   }
 
   /** The "Forgot password?" screen. */
