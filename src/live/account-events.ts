@@ -35,8 +35,10 @@ export const ACCOUNT_EVENT_OF: Partial<Record<SecurityEventType, AccountEventTyp
   [SecurityEventType.ROLE_CHANGED]: 'ROLE_CHANGED',
   [SecurityEventType.EMAIL_CHANGED]: 'EMAIL_CHANGED',
   [SecurityEventType.PASSWORD_RESET]: 'PASSWORD_RESET',
-  // The second factor: enrolled, disabled, reset by an admin, or one recovery code fewer.
+  // The second factor: enrolled, disabled, reset by an admin, one recovery code fewer, a passkey added or removed.
   [SecurityEventType.MFA_ENROLLED]: 'MFA_CHANGED',
+  [SecurityEventType.PASSKEY_ADDED]: 'MFA_CHANGED',
+  [SecurityEventType.PASSKEY_REMOVED]: 'MFA_CHANGED',
   [SecurityEventType.MFA_DISABLED]: 'MFA_CHANGED',
   [SecurityEventType.MFA_RESET_BY_ADMIN]: 'MFA_CHANGED',
   [SecurityEventType.RECOVERY_CODE_USED]: 'MFA_CHANGED',
