@@ -52,6 +52,22 @@ export class RawLiveSocket {
     return socket;
   }
 
+  /**
+   * Signed in, with `query` running as subscription "s", once the subscription is known to run: the server
+   * answers a renewal (id "r") only after handling the subscribe sent before it.
+   */
+  static async watching(baseUrl: string, token: string, query: string): Promise<RawLiveSocket> {
+    const socket = await RawLiveSocket.signIn(baseUrl, token);
+    socket.subscribe('s', query);
+    socket.send({
+      id: 'r',
+      type: 'subscribe',
+      payload: { query: 'mutation ($t: String!) { renewLiveToken(accessToken: $t) }', variables: { t: token } },
+    });
+    await socket.until((messages) => messages.some((m) => m.id === 'r' && m.type === 'complete'));
+    return socket;
+  }
+
   send(message: Message): void {
     this.ws.send(JSON.stringify(message));
   }

@@ -22,19 +22,7 @@ const SESSION_EVENTS = 'subscription { sessionEvents { type sessionId current re
 const sid = (token: string) => (jwt.decode(token) as { sid: string }).sid;
 
 /** A signed-in socket with sessionEvents running as subscription "s". */
-async function watch(token: string): Promise<RawLiveSocket> {
-  const socket = await RawLiveSocket.signIn(server.baseUrl, token);
-  socket.subscribe('s', SESSION_EVENTS);
-  // The subscription is running once the server answers anything else on the socket; a renewal is a
-  // round trip that the server handles after the subscribe.
-  socket.send({
-    id: 'r',
-    type: 'subscribe',
-    payload: { query: 'mutation ($t: String!) { renewLiveToken(accessToken: $t) }', variables: { t: token } },
-  });
-  await socket.until((messages) => messages.some((m) => m.id === 'r' && m.type === 'complete'));
-  return socket;
-}
+const watch = (token: string) => RawLiveSocket.watching(server.baseUrl, token, SESSION_EVENTS);
 
 const events = (socket: RawLiveSocket) =>
   socket.data('s').map((payload) => (payload as { data: { sessionEvents: AccountEvent } }).data.sessionEvents);

@@ -32,18 +32,8 @@ onPostgres('the live channel on three instances', () => {
     await database?.drop();
   });
 
-  /** A signed-in socket on `server` with sessionEvents running (a renewal answered after it proves it is). */
-  async function watch(server: ServerProcess, token: string): Promise<RawLiveSocket> {
-    const socket = await RawLiveSocket.signIn(server.url, token);
-    socket.subscribe('s', SESSION_EVENTS);
-    socket.send({
-      id: 'r',
-      type: 'subscribe',
-      payload: { query: 'mutation ($t: String!) { renewLiveToken(accessToken: $t) }', variables: { t: token } },
-    });
-    await socket.until((messages) => messages.some((m) => m.id === 'r' && m.type === 'complete'));
-    return socket;
-  }
+  /** A signed-in socket on `server` with sessionEvents running as subscription "s". */
+  const watch = (server: ServerProcess, token: string) => RawLiveSocket.watching(server.url, token, SESSION_EVENTS);
 
   it('logout ALL through A: the sockets on B and C get SESSION_REVOKED, then close with 4401', async () => {
     const user = await signUp(a, 'live-cluster');
