@@ -199,10 +199,14 @@ describe('NODE_ENV=production on the embedded database', () => {
       BCRYPT_COST: '10',
     });
     try {
-      const warning = server
-        .output()
-        .split('\n')
-        .find((line) => line.includes('"level":40') && line.includes('embedded database'));
+      const find = () =>
+        server
+          .output()
+          .split('\n')
+          .find((line) => line.includes('"level":40') && line.includes('embedded database'));
+      // Written before the server listens, but its pipe may deliver it after /readyz answers: bounded wait.
+      for (let i = 0; i < 100 && !find(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      const warning = find();
       expect(JSON.parse(warning!).msg).toMatch(/^NODE_ENV=production on the embedded database .*set DATABASE_URL to a PostgreSQL server/);
     } finally {
       expect(await server.stop()).toBe(0);
