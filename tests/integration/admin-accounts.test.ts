@@ -26,7 +26,9 @@ const asAdmin = () => server.sdk(admin.token);
 const sid = (token: string) => (jwt.decode(token) as { sid: string }).sid;
 const NOBODY = '00000000-0000-4000-8000-000000000000';
 
-const eventsOf = async (userId: string, type: 'SESSION_REVOKED' | 'PASSWORD_RESET_REQUESTED' | 'EMAIL_VERIFICATION_REQUESTED') =>
+type AdminEventType =
+  'SESSION_REVOKED' | 'PASSWORD_RESET_REQUESTED' | 'EMAIL_VERIFICATION_REQUESTED' | 'USER_DISABLED' | 'USER_ENABLED' | 'ROLE_CHANGED';
+const eventsOf = async (userId: string, type: AdminEventType) =>
   (await asAdmin().SecurityEvents({ type, userId })).securityEvents.edges.map((e) => e.node);
 
 describe('userSessions', () => {
@@ -154,6 +156,39 @@ describe('sendVerificationMail', () => {
       extensions: { code: 'BAD_USER_INPUT', field: 'userId' },
     });
     expect(await eventsOf(user.id, 'EMAIL_VERIFICATION_REQUESTED')).toHaveLength(1);
+  });
+});
+
+describe('every admin action', () => {
+  it('names the acting admin in details.by, which the user does not see', async () => {
+    const user = await signUp('acted-on');
+    await asAdmin().SetUserRole({ id: user.id, role: 'ADMIN' });
+    await asAdmin().SetUserRole({ id: user.id, role: 'USER' });
+    await asAdmin().DisableUser({ id: user.id });
+    await asAdmin().EnableUser({ id: user.id });
+    const signedIn = await logIn(server, user.email);
+    await asAdmin().RevokeUserSession({ userId: user.id, sessionId: sid(signedIn.token) });
+    await asAdmin().RevokeUserSessions({ userId: user.id });
+    await asAdmin().SendPasswordResetMail({ userId: user.id });
+    await asAdmin().SendVerificationMail({ userId: user.id });
+    const types: AdminEventType[] = [
+      'ROLE_CHANGED',
+      'USER_DISABLED',
+      'USER_ENABLED',
+      'SESSION_REVOKED',
+      'PASSWORD_RESET_REQUESTED',
+      'EMAIL_VERIFICATION_REQUESTED',
+    ];
+    for (const type of types) {
+      const events = await eventsOf(user.id, type);
+      expect({ type, by: events.map((e) => e.details.by) }).toEqual({ type, by: events.map(() => admin.id) });
+      expect({ type, count: events.length > 0 }).toEqual({ type, count: true });
+    }
+    // The user's own history says what happened, never who did it.
+    const own = await logIn(server, user.email);
+    const { myEvents } = await server.sdk(own.token).MyEvents({ first: 50 });
+    expect(myEvents.edges.filter((e) => 'by' in e.node.details)).toEqual([]);
+    expect(myEvents.edges.filter((e) => (types as string[]).includes(e.node.type)).length).toBeGreaterThanOrEqual(types.length);
   });
 });
 
