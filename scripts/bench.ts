@@ -13,6 +13,8 @@
 //   BENCH_LIVE_SOCKETS      idle live sockets (default 5000; this process and each server hold one file each:
 //                           keep it under `ulimit -n`)   BENCH_LIVE_LOGOUTS  users logged out ALL, 20 sockets each (default 20)
 //   BENCH_PARTS=live        the live channel's part alone (written to docs/BENCHMARKS-LIVE.md)
+//   BENCH_PARTS=profile     where each workload's server CPU goes, by layer, from V8 CPU profiles of the
+//                           measured window alone (written to docs/PROFILE.md; scripts/bench/profile.ts)
 //   BENCH_PIN=0             unpinned: by default (2+ cores) a one-worker server runs on core 0 alone and this
 //                           process (autocannon) on the others; the 2-worker phases are never pinned
 //   BENCH_CPU_PROF=<folder> every server writes a V8 CPU profile (.cpuprofile) there when it stops
@@ -33,6 +35,7 @@ import { query, startBareServer, startServer, stopServer, type Server } from './
 import { CLIENT_CORES, CORES, settings } from './bench/settings';
 import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad, steadyMeLoad } from './bench/workloads';
 import { liveBench, liveReport, type LiveResult } from './bench/live';
+import { profilePart } from './bench/profile';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
   try {
     const postgres = (await query<{ server_version: string }>(adminUrl, 'show server_version'))[0].server_version;
     if (settings.parts === 'live') return await livePart(adminUrl, dbName, postgres);
+    if (settings.parts === 'profile') return await profilePart(databaseUrl, postgres);
     server = await startServer(databaseUrl, 1);
     const framework = await startBareServer(settings.port + 3);
     bare = framework;

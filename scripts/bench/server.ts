@@ -30,10 +30,11 @@ export async function startServer(
   workers: number,
   port = settings.port,
   extraEnv: Record<string, string> = {},
+  cpuProfileDir = settings.cpuProfileDir,
 ): Promise<Server> {
   // Passed explicitly (the server would compute the same) so that raw bcrypt is measured with this count too.
   const pool = threadPoolSize(workers);
-  const child = spawnPinned(workers === 1, [join(ROOT, 'dist', 'src', 'main.js')], {
+  const child = spawnPinned(workers === 1, cpuProfileDir, [join(ROOT, 'dist', 'src', 'main.js')], {
     env: {
       ...process.env,
       // V8 flags for the server alone (the bench's own process keeps its defaults).
@@ -85,8 +86,8 @@ export async function startServer(
  * The bare framework (scripts/bench/bare-server.js: Apollo Server 5 + Fastify, `{ __typename }`, no plugins),
  * pinned like a one-worker Gatehouse and given the same V8 flags, for the ratios against the framework.
  */
-export async function startBareServer(port: number): Promise<Server> {
-  const child = spawnPinned(true, [join(ROOT, 'scripts', 'bench', 'bare-server.js')], {
+export async function startBareServer(port: number, cpuProfileDir = settings.cpuProfileDir): Promise<Server> {
+  const child = spawnPinned(true, cpuProfileDir, [join(ROOT, 'scripts', 'bench', 'bare-server.js')], {
     env: { ...process.env, NODE_OPTIONS: settings.serverNodeOptions, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -102,10 +103,10 @@ export async function startBareServer(port: number): Promise<Server> {
   return server;
 }
 
-/** Node with `args`; on SERVER_CORE alone in pinned mode when `pinnable` (taskset execs node: same pid). */
-function spawnPinned(pinnable: boolean, script: string[], options: Parameters<typeof spawn>[2]): ChildProcess {
+/** Node running `script` (profiled into `cpuProfileDir` if given); on SERVER_CORE alone in pinned mode when `pinnable` (taskset execs node: same pid). */
+function spawnPinned(pinnable: boolean, cpuProfileDir: string | undefined, script: string[], options: Parameters<typeof spawn>[2]): ChildProcess {
   // Not allowed in NODE_OPTIONS: given on the command line.
-  const args = settings.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`, ...script] : script;
+  const args = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, ...script] : script;
   return settings.pin && pinnable
     ? spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...args], options)
     : spawn(process.execPath, args, options);

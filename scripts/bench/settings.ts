@@ -31,8 +31,8 @@ export const settings = {
   /** The live channel: idle sockets held open, and users (20 sockets each) logged out one after another. */
   liveSockets: positiveInt('BENCH_LIVE_SOCKETS', 5_000),
   liveLogouts: positiveInt('BENCH_LIVE_LOGOUTS', 20),
-  /** `live` runs the live channel's part alone; `all` (default) everything. */
-  parts: env.BENCH_PARTS === 'live' ? 'live' : 'all',
+  /** `live` runs the live channel's part alone, `profile` the profiles by layer (docs/PROFILE.md); `all` (default) everything. */
+  parts: env.BENCH_PARTS === 'live' || env.BENCH_PARTS === 'profile' ? env.BENCH_PARTS : 'all',
   cost: positiveInt('BENCH_BCRYPT_COST', 10),
   mix: parseMix(env.BENCH_MIX ?? 'me:90,refresh:5,login:3,logout:2'),
   /** NODE_OPTIONS for the server only; by default the V8 flags `npm start` passes (scripts/node-flags.js). */
