@@ -54,12 +54,6 @@ export class UserSessionsService {
   }
 
   private record(admin: Viewer, userId: string, client: ClientInfo, details: Record<string, unknown>): Promise<void> {
-    return this.events.record({
-      type: SecurityEventType.SESSION_REVOKED,
-      userId,
-      sessionId: admin.sessionId,
-      client,
-      details: { ...details, by: admin.user.id },
-    });
+    return this.events.recordByAdmin(SecurityEventType.SESSION_REVOKED, admin, userId, client, details);
   }
 }

@@ -18,6 +18,12 @@ export interface EventInput {
   details?: Record<string, unknown>;
 }
 
+/** An admin acting on someone's account, as recordByAdmin records them: their user id and session. */
+export interface ActingAdmin {
+  user: { id: string };
+  sessionId: string;
+}
+
 export interface EventFilter {
   first?: number | null;
   after?: string | null;
@@ -92,6 +98,20 @@ export class SecurityEventService {
     } catch (error) {
       this.failed(event, error);
     }
+  }
+
+  /**
+   * An admin's action on `userId`'s account: recorded with the admin's session, and the admin in
+   * `details.by` (which the user's own myEvents leaves out).
+   */
+  recordByAdmin(
+    type: SecurityEventType,
+    admin: ActingAdmin,
+    userId: string,
+    client: ClientInfo,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
+    return this.record({ type, userId, sessionId: admin.sessionId, client, details: { ...details, by: admin.user.id } });
   }
 
   /** Stops retrying and makes one last attempt to write what is queued, for at most `timeoutMs`. */

@@ -102,13 +102,7 @@ export class EnrollmentService {
       return target;
     });
     this.mail.wake();
-    await this.events.record({
-      type: SecurityEventType.MFA_RESET_BY_ADMIN,
-      userId: user.id,
-      sessionId: admin.sessionId,
-      client,
-      details: { by: admin.user.id },
-    });
+    await this.events.recordByAdmin(SecurityEventType.MFA_RESET_BY_ADMIN, admin, user.id, client);
     return user;
   }
 

@@ -51,13 +51,7 @@ export class PasswordResetService {
       purpose: LinkPurpose.RESET_PASSWORD,
       mail: (tx, target, link) => this.mail.enqueue(tx, linkMail('resetPassword', target, link)),
     });
-    await this.events.record({
-      type: SecurityEventType.PASSWORD_RESET_REQUESTED,
-      userId: user.id,
-      sessionId: admin.sessionId,
-      client,
-      details: { by: admin.user.id },
-    });
+    await this.events.recordByAdmin(SecurityEventType.PASSWORD_RESET_REQUESTED, admin, user.id, client);
     return true;
   }
 

@@ -56,13 +56,7 @@ export class VerificationService {
       },
       mail: (tx, target, link) => this.enqueue(tx, target, link),
     });
-    await this.events.record({
-      type: SecurityEventType.EMAIL_VERIFICATION_REQUESTED,
-      userId: user.id,
-      sessionId: admin.sessionId,
-      client,
-      details: { by: admin.user.id },
-    });
+    await this.events.recordByAdmin(SecurityEventType.EMAIL_VERIFICATION_REQUESTED, admin, user.id, client);
     return true;
   }
 
