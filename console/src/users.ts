@@ -15,7 +15,7 @@ const SESSIONS = `query ConsoleUserSessions($userId: ID!) {
   userSessions(userId: $userId) { id current createdAt lastUsedAt expiresAt ip userAgent }
 }`;
 const USER_EVENTS = `query ConsoleUserEvents($userId: ID!) {
-  securityEvents(userId: $userId, first: 20) { edges { node { ${EVENT_FIELDS} } } }
+  securityEvents(userId: $userId, first: 10) { edges { node { ${EVENT_FIELDS} } } }
 }`;
 const DISABLE = `mutation ConsoleDisableUser($id: ID!) { disableUser(id: $id) { ${USER_FIELDS} } }`;
 const ENABLE = `mutation ConsoleEnableUser($id: ID!) { enableUser(id: $id) { ${USER_FIELDS} } }`;
