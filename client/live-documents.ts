@@ -15,9 +15,11 @@ export type AccountEventType =
   | 'SIGNED_IN';
 
 export type SecurityEventType =
+  | 'ACCOUNT_LOCKED'
   | 'EMAIL_CHANGED'
   | 'EMAIL_CHANGE_REQUESTED'
   | 'EMAIL_DELIVERY_FAILED'
+  | 'EMAIL_VERIFICATION_REQUESTED'
   | 'EMAIL_VERIFIED'
   | 'LOGIN_FAILED'
   | 'LOGIN_SUCCEEDED'

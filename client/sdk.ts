@@ -41,6 +41,12 @@ export * from './documents';
 
 
 
+
+
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -133,6 +139,24 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     SecurityEvents(variables?: Operations.SecurityEventsQueryVariables, options?: C): Promise<Operations.SecurityEventsQuery> {
       return requester<Operations.SecurityEventsQuery, Operations.SecurityEventsQueryVariables>(Operations.SecurityEventsDocument, variables, options) as Promise<Operations.SecurityEventsQuery>;
+    },
+    SecurityEventStats(variables: Operations.SecurityEventStatsQueryVariables, options?: C): Promise<Operations.SecurityEventStatsQuery> {
+      return requester<Operations.SecurityEventStatsQuery, Operations.SecurityEventStatsQueryVariables>(Operations.SecurityEventStatsDocument, variables, options) as Promise<Operations.SecurityEventStatsQuery>;
+    },
+    UserSessions(variables: Operations.UserSessionsQueryVariables, options?: C): Promise<Operations.UserSessionsQuery> {
+      return requester<Operations.UserSessionsQuery, Operations.UserSessionsQueryVariables>(Operations.UserSessionsDocument, variables, options) as Promise<Operations.UserSessionsQuery>;
+    },
+    RevokeUserSession(variables: Operations.RevokeUserSessionMutationVariables, options?: C): Promise<Operations.RevokeUserSessionMutation> {
+      return requester<Operations.RevokeUserSessionMutation, Operations.RevokeUserSessionMutationVariables>(Operations.RevokeUserSessionDocument, variables, options) as Promise<Operations.RevokeUserSessionMutation>;
+    },
+    RevokeUserSessions(variables: Operations.RevokeUserSessionsMutationVariables, options?: C): Promise<Operations.RevokeUserSessionsMutation> {
+      return requester<Operations.RevokeUserSessionsMutation, Operations.RevokeUserSessionsMutationVariables>(Operations.RevokeUserSessionsDocument, variables, options) as Promise<Operations.RevokeUserSessionsMutation>;
+    },
+    SendPasswordResetMail(variables: Operations.SendPasswordResetMailMutationVariables, options?: C): Promise<Operations.SendPasswordResetMailMutation> {
+      return requester<Operations.SendPasswordResetMailMutation, Operations.SendPasswordResetMailMutationVariables>(Operations.SendPasswordResetMailDocument, variables, options) as Promise<Operations.SendPasswordResetMailMutation>;
+    },
+    SendVerificationMail(variables: Operations.SendVerificationMailMutationVariables, options?: C): Promise<Operations.SendVerificationMailMutation> {
+      return requester<Operations.SendVerificationMailMutation, Operations.SendVerificationMailMutationVariables>(Operations.SendVerificationMailDocument, variables, options) as Promise<Operations.SendVerificationMailMutation>;
     },
     Passkeys(variables?: Operations.PasskeysQueryVariables, options?: C): Promise<Operations.PasskeysQuery> {
       return requester<Operations.PasskeysQuery, Operations.PasskeysQueryVariables>(Operations.PasskeysDocument, variables, options) as Promise<Operations.PasskeysQuery>;

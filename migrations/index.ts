@@ -9,6 +9,7 @@ import { Migration20261205110000 } from './Migration20261205110000';
 import { Migration20261205150000 } from './Migration20261205150000';
 import { Migration20261206090000 } from './Migration20261206090000';
 import { Migration20261207090000 } from './Migration20261207090000';
+import { Migration20261208090000 } from './Migration20261208090000';
 
 // Every migration, in order. `npm run migration:create` writes a new file in this folder; add it here
 // (a test fails when a migration file is missing from this list).
@@ -23,4 +24,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261205150000', class: Migration20261205150000 },
   { name: 'Migration20261206090000', class: Migration20261206090000 },
   { name: 'Migration20261207090000', class: Migration20261207090000 },
+  { name: 'Migration20261208090000', class: Migration20261208090000 },
 ];

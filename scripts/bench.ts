@@ -13,8 +13,12 @@
 //   BENCH_LIVE_SOCKETS      idle live sockets (default 5000; this process and each server hold one file each:
 //                           keep it under `ulimit -n`)   BENCH_LIVE_LOGOUTS  users logged out ALL, 20 sockets each (default 20)
 //   BENCH_PARTS=live        the live channel's part alone (written to docs/BENCHMARKS-LIVE.md)
+//   BENCH_PIN=0             unpinned: by default (2+ cores) a one-worker server runs on core 0 alone and this
+//                           process (autocannon) on the others; the 2-worker phases are never pinned
+//   BENCH_CPU_PROF=<folder> every server writes a V8 CPU profile (.cpuprofile) there when it stops
 //
-// Phases, on one server (WORKERS=1) unless said: each round runs ceiling, me, login, raw bcrypt (as many
+// Phases, on one server (WORKERS=1) unless said: each round runs the bare framework's ceiling (Apollo
+// Server + Fastify, `{ __typename }`, no plugins: scripts/bench/bare-server.js), ceiling, me, login, raw bcrypt (as many
 // compares in flight as the server's thread pool, then as many as cores), refresh, mixed, me beside a
 // login load, and me at a steady rate alone and beside a login load; then two fresh servers, on an empty
 // database and on one holding BENCH_REVOKED revoked rows, run `me` alternately each round (and ceiling on
@@ -25,10 +29,11 @@ import { threadPoolSize } from '../src/config';
 import { seedUsers, signInSessions, type Session } from './bench/client';
 import { rawBcryptRate, runPhase, type BcryptSample, type Sample } from './bench/measure';
 import { report, W } from './bench/report';
-import { query, startServer, stopServer, type Server } from './bench/server';
-import { CORES, settings } from './bench/settings';
+import { query, startBareServer, startServer, stopServer, type Server } from './bench/server';
+import { CLIENT_CORES, CORES, settings } from './bench/settings';
 import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad, steadyMeLoad } from './bench/workloads';
 import { liveBench, liveReport, type LiveResult } from './bench/live';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -54,15 +59,26 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   const bcrypt: BcryptSample[] = [];
   let server: Server | undefined;
+  let bare: Server | undefined;
+  // Every thread of this process (autocannon, the raw bcrypt pool) off the server's core.
+  if (settings.pin) execFileSync('taskset', ['-a', '-cp', CLIENT_CORES, String(process.pid)], { stdio: 'ignore' });
   try {
     const postgres = (await query<{ server_version: string }>(adminUrl, 'show server_version'))[0].server_version;
     if (settings.parts === 'live') return await livePart(adminUrl, dbName, postgres);
     server = await startServer(databaseUrl, 1);
+    const framework = await startBareServer(settings.port + 3);
+    bare = framework;
     const seeded = await seed(server);
     await warmUp(server, seeded);
+    for (let cycle = 0; cycle < WARM_UP_CYCLES * 2; cycle++) {
+      await runPhase(framework, 0, [ceilingLoad('warm-up bare', settings.connections)], WARM_UP_SECONDS);
+    }
     for (let round = 1; round <= settings.rounds; round++) {
+      samples.push(...(await runPhase(framework, round, [ceilingLoad(W.bare, settings.connections)])));
       samples.push(...(await oneWorkerRound(server, round, seeded, bcrypt)));
     }
+    await stopServer(framework);
+    bare = undefined;
 
     samples.push(...(await revokedRowsPhase(adminUrl, dbName)));
 
@@ -88,6 +104,7 @@ async function main(): Promise<void> {
     });
   } finally {
     if (server) await stopServer(server);
+    if (bare) await stopServer(bare);
     for (const name of [dbName, `${dbName}_none`, `${dbName}_revoked`, `${dbName}_live1`, `${dbName}_live3`])
       await query(adminUrl, `drop database if exists "${name}" with (force)`);
   }

@@ -4,6 +4,7 @@ import type { Config } from './config';
 import { checkDatabaseUrl } from './db/connect-errors';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
 import { ormOptions } from './orm-options';
+import { scopeTransactionContextToTransactions } from './db/transaction-context';
 
 export interface Database {
   orm: MikroORM;
@@ -35,6 +36,8 @@ export async function openDatabase(
     log.info({ dataDir: config.dataDir }, 'using the embedded database (set DATABASE_URL to use PostgreSQL)');
   }
   let orm: MikroORM;
+  // Before the migrations, the first transactions.
+  scopeTransactionContextToTransactions();
   try {
     orm = await MikroORM.init({
       ...ormOptions({

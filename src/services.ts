@@ -11,6 +11,7 @@ import { TokenService } from './tokens/token.service';
 import { ViewerService } from './identity/viewer.service';
 import { AlertService } from './events/alert.service';
 import { SecurityEventService } from './events/security-event.service';
+import { SecurityEventStatsService } from './events/security-event-stats.service';
 import { Housekeeping } from './jobs/housekeeping';
 import { MailDispatcher } from './jobs/mail-dispatcher';
 import { MailService } from './mail/mail.service';
@@ -22,6 +23,7 @@ import { RotationKey } from './sessions/refresh-token';
 import { SessionControlService } from './sessions/session-control.service';
 import { SessionService } from './sessions/session.service';
 import { AdminService } from './admin/admin.service';
+import { UserSessionsService } from './admin/user-sessions.service';
 import { UserService } from './users/user.service';
 import { AccountNotices } from './recovery/account-notices';
 import { EmailChangeService } from './recovery/email-change.service';
@@ -41,7 +43,10 @@ export interface Services {
   sessionControl: SessionControlService;
   users: UserService;
   admin: AdminService;
+  /** An ADMIN's view of another user's sessions, and their end. */
+  userSessions: UserSessionsService;
   events: SecurityEventService;
+  eventStats: SecurityEventStatsService;
   alerts: AlertService;
   tokens: TokenService;
   revocations: RevocationService;
@@ -72,6 +77,7 @@ export function createServices(
   const alerts = new AlertService(config.alertWebhook, log);
   const events = new SecurityEventService(orm, config.securityEventDedupeSeconds, alerts, log, metrics, { max: config.securityEventQueueMax });
   const sessions = new SessionService(config.sessions, new RotationKey(config.jwt.secret));
+  const users = new UserService();
   const limits = new RateLimitService(config.rateLimits, limitStore);
   const signIn = new SignInService(tokens, sessions, events);
   const mailCipher = new OutboxCipher(config.jwt.secret);
@@ -107,9 +113,11 @@ export function createServices(
     viewer: new ViewerService(tokens, events, orm.em.getConnection(), authCache),
     sessions,
     sessionControl: new SessionControlService(sessions, revocations, events),
-    users: new UserService(),
+    users,
     admin: new AdminService(sessions, events),
+    userSessions: new UserSessionsService(sessions, users, events),
     events,
+    eventStats: new SecurityEventStatsService(),
     alerts,
     tokens,
     revocations,

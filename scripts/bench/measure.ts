@@ -38,6 +38,8 @@ export interface BcryptSample {
   round: number;
   parallel: number;
   comparesPerSecond: number;
+  /** CPU time (user + system) of this process per compare: what one login's hashing costs a server. */
+  cpuMicrosPerCompare: number;
 }
 
 const RSS_POLL_MS = 250;
@@ -147,6 +149,7 @@ function watchResources(server: Server) {
 export async function rawBcryptRate(round: number, parallel: number): Promise<BcryptSample> {
   const hash = await bcrypt.hash('x'.repeat(44), settings.cost);
   let done = 0;
+  const cpuBefore = process.cpuUsage();
   const start = Date.now();
   const end = start + settings.duration * 1000;
   await Promise.all(
@@ -157,7 +160,15 @@ export async function rawBcryptRate(round: number, parallel: number): Promise<Bc
       }
     }),
   );
-  const sample = { round, parallel, comparesPerSecond: done / ((Date.now() - start) / 1000) };
-  console.log(`${`raw bcrypt x${parallel}`.padEnd(24)} round ${round}: ${sample.comparesPerSecond.toFixed(1)} compares/s`);
+  const cpu = process.cpuUsage(cpuBefore);
+  const sample = {
+    round,
+    parallel,
+    comparesPerSecond: done / ((Date.now() - start) / 1000),
+    cpuMicrosPerCompare: (cpu.user + cpu.system) / Math.max(1, done),
+  };
+  console.log(
+    `${`raw bcrypt x${parallel}`.padEnd(24)} round ${round}: ${sample.comparesPerSecond.toFixed(1)} compares/s, ${(sample.cpuMicrosPerCompare / 1000).toFixed(1)} ms CPU each`,
+  );
   return sample;
 }

@@ -4,12 +4,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BcryptSample, Sample } from './measure';
-import { ROOT, settings, shortCount, type Mix } from './settings';
+import { CLIENT_CORES, ROOT, SERVER_CORE, settings, shortCount, type Mix } from './settings';
 
 const revokedTag = `${shortCount(settings.revoked)} revoked`;
 
 /** Workload names, in the order of the tables and charts. */
 export const W = {
+  bare: 'bare framework ceiling',
   ceiling: 'ceiling',
   me: 'me',
   login: 'login',
@@ -88,7 +89,12 @@ function summarise(samples: Sample[], workload: string): Row {
  * `a` over `b` for workloads measured in the same rounds: the median of the per-round ratios, so that
  * what moves the whole machine between rounds (and it does, by a third) cancels out within each pair.
  */
-function pairedRatio(samples: Sample[], a: string, b: string, field: 'requestsPerSecond' | 'p99'): Pick<Ratio, 'measured' | 'perRound'> {
+function pairedRatio(
+  samples: Sample[],
+  a: string,
+  b: string,
+  field: 'requestsPerSecond' | 'p99' | 'cpuMicrosPerRequest',
+): Pick<Ratio, 'measured' | 'perRound'> {
   const inRound = (workload: string, round: number) => samples.find((s) => s.workload === workload && s.round === round)?.[field];
   const rounds = [...new Set(samples.filter((s) => s.workload === a || s.workload === b).map((s) => s.round))].sort((x, y) => x - y);
   // A round either side lacks, or measured nothing, shows as n/a and stays out of the median.
@@ -96,15 +102,33 @@ function pairedRatio(samples: Sample[], a: string, b: string, field: 'requestsPe
   return { measured: median(perRound.map((r) => r.ratio).filter(Number.isFinite)), perRound };
 }
 
-const bcryptMedian = (facts: RunFacts, parallel: number) =>
-  median(facts.bcrypt.filter((b) => b.parallel === parallel).map((b) => b.comparesPerSecond));
+const bcryptMedian = (facts: RunFacts, parallel: number, field: 'comparesPerSecond' | 'cpuMicrosPerCompare' = 'comparesPerSecond') =>
+  median(facts.bcrypt.filter((b) => b.parallel === parallel).map((b) => b[field]));
 
 function ratiosOf(rows: Record<string, Row>, facts: RunFacts): Ratio[] {
   const pool = facts.threadPool.oneWorker;
   const raw = bcryptMedian(facts, pool);
   const rawAll = bcryptMedian(facts, facts.allCores);
   const threads = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+  const rawCpu = bcryptMedian(facts, pool, 'cpuMicrosPerCompare');
   return [
+    {
+      name: 'ceiling server CPU per request / the bare framework’s (Apollo Server + Fastify, `{ __typename }`, no plugins)',
+      ...pairedRatio(facts.samples, W.ceiling, W.bare, 'cpuMicrosPerRequest'),
+      target: { op: '<=', value: 1.3 },
+    },
+    {
+      name: 'me req/s / the bare framework’s ceiling req/s',
+      ...pairedRatio(facts.samples, W.me, W.bare, 'requestsPerSecond'),
+      target: { op: '>=', value: 0.6 },
+    },
+    { name: 'context: me server CPU per request / the bare framework’s ceiling', ...pairedRatio(facts.samples, W.me, W.bare, 'cpuMicrosPerRequest') },
+    {
+      name: `login server CPU per login / raw bcrypt.compare CPU per compare (cost ${settings.cost}: ${(rawCpu / 1000).toFixed(1)} ms)`,
+      measured: rows[W.login].cpuMicrosPerRequest / rawCpu,
+      target: { op: '<=', value: 1.1 },
+    },
+    { name: 'refresh server CPU per refresh (ms)', measured: rows[W.refresh].cpuMicrosPerRequest / 1000, target: { op: '<=', value: 1.5 } },
     { name: 'me / ceiling', ...pairedRatio(facts.samples, W.me, W.ceiling, 'requestsPerSecond'), target: { op: '>=', value: 0.6 } },
     {
       name: `me with ${settings.revoked.toLocaleString('en')} revoked rows / me with none`,
@@ -162,7 +186,7 @@ function tables(rows: Row[], ratios: Ratio[]): string[] {
         `| ${r.workload} | ${n(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${n(r.cpuMicrosPerRequest)} | ${n(r.rssMb)} | ${n(r.rssTotalMb)} | ${n(r.loopLagMaxMs)} | ${r.errors} |`,
     ),
     '',
-    '| ratio | measured | each round | target (issue 5) | |',
+    '| ratio | measured | each round | target | |',
     '|---|---:|---|---:|---|',
     ...ratios.map(
       (r) =>
@@ -204,9 +228,11 @@ function warnings(rows: Row[]): string[] {
     .map((r) => `WARNING: ${r.workload} had ${r.errors} errors (see errorDetail in docs/benchmarks.json): its numbers time failures, not work.`);
 }
 
+const versionOf = (name: string): string => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+
 function versions(): string {
-  return ['@apollo/server', 'fastify', 'type-graphql', '@mikro-orm/core', 'jsonwebtoken', 'bcrypt', 'autocannon']
-    .map((name) => `${name} ${JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version}`)
+  return ['@apollo/server', '@as-integrations/fastify', 'fastify', 'type-graphql', '@mikro-orm/core', 'jsonwebtoken', 'bcrypt', 'autocannon']
+    .map((name) => `${name} ${versionOf(name)}`)
     .join(', ');
 }
 
@@ -224,7 +250,10 @@ export function report(facts: RunFacts): void {
     `- refresh: one session per connection, each answer's refresh token presented next (each works once); a failure counts as an error.`,
     `- ${mixLine(settings.mix, byName[W.mixed].ops)}`,
     `- ${W.meNoneRevoked} / ${W.meRevoked}: two fresh servers on two databases, one empty and one holding ${revokedTag} rows, seeded and warmed alike, measured alternately in swapped order each round. The 2-worker phases run last (a fresh server, WORKERS=2, on the first database) and compare with the 1-worker phases. Server CPU and RSS "all processes" sum the primary and its workers.`,
-    `- autocannon runs in the benchmark's process on the same ${cpus().length} cores as the server and PostgreSQL: it caps every number here, and the 2-worker scaling most of all.`,
+    settings.pin
+      ? `- Pinned (BENCH_PIN, the default on 2+ cores): every one-worker server, Gatehouse's and the bare framework's, runs on core ${SERVER_CORE} alone; this process (autocannon, raw bcrypt) runs on core${CLIENT_CORES.includes('-') ? 's' : ''} ${CLIENT_CORES}. PostgreSQL is not pinned and takes from both. The 2-worker phases are unpinned and share all ${cpus().length} cores with autocannon, which caps their scaling. \`BENCH_PIN=0\` gives the unpinned figures.`
+      : `- Unpinned (BENCH_PIN=0): autocannon runs in the benchmark's process on the same ${cpus().length} cores as the server and PostgreSQL: it caps every number here, and the 2-worker scaling most of all.`,
+    `- ${W.bare}: scripts/bench/bare-server.js, Apollo Server ${versionOf('@apollo/server')} on Fastify through @as-integrations/fastify, a one-field schema, Apollo's defaults and nothing else (no logger, no plugins of ours), answering \`{ __typename }\` like Gatehouse's ceiling; measured first in every round, same connections and duration. The ratios against it are what Gatehouse's own per-request layer costs.`,
     `- Server CPU µs/req: CPU time (user + system, /proc) of the server processes from the start of a phase until the server is idle again, over the requests sent, so that the requests cut off at the end of a phase are billed to it and not to the next.`,
     `- Event-loop lag max ms: the longest delay of the server's event loop during the phase (prom-client's nodejs_eventloop_lag_max_seconds, read from /metrics before and after the loads; it samples every 10 ms, so an idle loop reads about 10), median over rounds; n/a with 2 workers, where a scrape reaches one worker of two.`,
     `- Errors are non-2xx answers, connection errors and timeouts, and 2xx answers without data or with GraphQL errors.`,

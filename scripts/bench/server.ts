@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { threadPoolSize } from '../../src/config';
-import { ROOT, settings } from './settings';
+import { ROOT, SERVER_CORE, settings } from './settings';
 
 export interface Server {
   process: ChildProcess;
@@ -33,7 +33,7 @@ export async function startServer(
 ): Promise<Server> {
   // Passed explicitly (the server would compute the same) so that raw bcrypt is measured with this count too.
   const pool = threadPoolSize(workers);
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+  const child = spawnPinned(workers === 1, [join(ROOT, 'dist', 'src', 'main.js')], {
     env: {
       ...process.env,
       // V8 flags for the server alone (the bench's own process keeps its defaults).
@@ -79,6 +79,36 @@ export async function startServer(
     throw error;
   }
   return server;
+}
+
+/**
+ * The bare framework (scripts/bench/bare-server.js: Apollo Server 5 + Fastify, `{ __typename }`, no plugins),
+ * pinned like a one-worker Gatehouse and given the same V8 flags, for the ratios against the framework.
+ */
+export async function startBareServer(port: number): Promise<Server> {
+  const child = spawnPinned(true, [join(ROOT, 'scripts', 'bench', 'bare-server.js')], {
+    env: { ...process.env, NODE_OPTIONS: settings.serverNodeOptions, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const server: Server = { process: child, workers: 1, threadPoolSize: 0, baseUrl: `http://127.0.0.1:${port}`, pids: () => [child.pid!] };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await fetch(`${server.baseUrl}/healthz`).catch(() => undefined))?.ok) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stopServer(server);
+      throw new Error('the bare framework server did not start');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return server;
+}
+
+/** Node with `args`; on SERVER_CORE alone in pinned mode when `pinnable` (taskset execs node: same pid). */
+function spawnPinned(pinnable: boolean, script: string[], options: Parameters<typeof spawn>[2]): ChildProcess {
+  // Not allowed in NODE_OPTIONS: given on the command line.
+  const args = settings.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`, ...script] : script;
+  return settings.pin && pinnable
+    ? spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...args], options)
+    : spawn(process.execPath, args, options);
 }
 
 /** The server's log is read like a log shipper would; only its warnings and errors are shown. */

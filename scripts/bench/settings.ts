@@ -9,6 +9,9 @@ export const ROOT = join(__dirname, '..', '..');
 export const CORES = availableParallelism();
 export const PASSWORD = 'correct horse battery staple';
 export const USERS = 200;
+/** In pinned mode: the core of a one-worker server, and the cores of this process (see settings.pin). */
+export const SERVER_CORE = '0';
+export const CLIENT_CORES = CORES > 2 ? `1-${CORES - 1}` : '1';
 
 /** One operation of the mixed workload and its share of the requests, in percent. */
 export type MixedOp = 'me' | 'refresh' | 'login' | 'logout';
@@ -34,6 +37,14 @@ export const settings = {
   mix: parseMix(env.BENCH_MIX ?? 'me:90,refresh:5,login:3,logout:2'),
   /** NODE_OPTIONS for the server only; by default the V8 flags `npm start` passes (scripts/node-flags.js). */
   serverNodeOptions: env.BENCH_SERVER_NODE_OPTIONS ?? NODE_FLAGS.join(' '),
+  /**
+   * Pinned mode (BENCH_PIN, default on with 2+ cores): a one-worker server (and the bare framework's) runs on
+   * core 0 alone and this process, with autocannon, on the others, so that the load generator does not take
+   * the server's core and CPU per request is the server's own. PostgreSQL is not pinned. BENCH_PIN=0: unpinned.
+   */
+  pin: CORES >= 2 && env.BENCH_PIN !== '0',
+  /** BENCH_CPU_PROF=<folder>: each server writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
+  cpuProfileDir: env.BENCH_CPU_PROF || undefined,
   // A random port, so that a leftover server from an aborted run does not answer for this one.
   port: 4100 + Math.floor(Math.random() * 800),
 };

@@ -1,13 +1,13 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClientInfo } from '../common/request-meta';
-import { AuthReason } from '../errors/codes';
-import { badUserInput, emailTaken, unauthenticated } from '../errors/errors';
+import { AuthReason, ErrorCode } from '../errors/codes';
+import { AppError, badUserInput, emailTaken, unauthenticated } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import type { RateLimitService } from '../limits/rate-limit.service';
 import { RevokeReason, type SessionGrant, type SessionService } from '../sessions/session.service';
-import { parseEmail } from '../users/email';
+import { parseEmail, type EmailCheck } from '../users/email';
 import { emailSkeleton, mixedScriptProblem } from '../users/lookalike';
 import { Role } from '../users/role';
 import { User } from '../users/user.entity';
@@ -102,7 +102,7 @@ export class AuthService {
     const email = parseEmail(input.email);
     // Keyed by what was typed, whether or not such an account exists, and counted before any hashing.
     const accountKey = email.ok ? email.email : input.email.trim().toLowerCase();
-    await this.limits.consumeAccountAttempt(accountKey, client.ip);
+    await this.limits.consumeAccountAttempt(accountKey, client.ip).catch((error: unknown) => this.refusedByAccountLimit(em, error, email, client));
     const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
     // The hash bcrypt checks, kept apart from `user`, which a later re-read updates in place.
     const checkedHash = user?.passwordHash;
@@ -143,6 +143,20 @@ export class AuthService {
     });
     this.options.notifier.committed();
     return this.signIn.finish(grant, client, SecurityEventType.LOGIN_SUCCEEDED);
+  }
+
+  /**
+   * The per-account limit refused a login: recorded as ACCOUNT_LOCKED (with the account when there is one,
+   * and the client's IP), then the refusal goes on. The answer is RATE_LIMITED either way, so looking the
+   * account up here tells the client nothing; the event's dedupe keeps a flood of refusals to one row per
+   * account and IP per window.
+   */
+  private async refusedByAccountLimit(em: EntityManager, error: unknown, email: EmailCheck, client: ClientInfo): Promise<never> {
+    if (error instanceof AppError && error.code === ErrorCode.RATE_LIMITED) {
+      const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
+      await this.events.record({ type: SecurityEventType.ACCOUNT_LOCKED, userId: user?.id ?? null, client });
+    }
+    throw error;
   }
 
   /**

@@ -16,7 +16,7 @@ export enum SecurityEventType {
   EMAIL_DELIVERY_FAILED = 'EMAIL_DELIVERY_FAILED',
   /** The account's address was proven by a verification link. */
   EMAIL_VERIFIED = 'EMAIL_VERIFIED',
-  /** A reset link was sent (recorded for existing, enabled accounts only). */
+  /** A reset link was asked for: userId when an account got it (every request is recorded); details.by when an admin sent it. */
   PASSWORD_RESET_REQUESTED = 'PASSWORD_RESET_REQUESTED',
   /** The password was set through a reset link: every session ended. */
   PASSWORD_RESET = 'PASSWORD_RESET',
@@ -34,7 +34,7 @@ export enum SecurityEventType {
   MFA_CHALLENGE_EXPIRED = 'MFA_CHALLENGE_EXPIRED',
   /** A recovery code was spent: details.remaining says how many are left. */
   RECOVERY_CODE_USED = 'RECOVERY_CODE_USED',
-  /** An admin removed the account's second factor (details.adminId). */
+  /** An admin removed the account's second factor (details.by: the admin's id). */
   MFA_RESET_BY_ADMIN = 'MFA_RESET_BY_ADMIN',
   /** Someone holding the password kept entering wrong codes (a challenge ended after its 5 wrong codes): an attack. */
   MFA_FAILURES_REPEATED = 'MFA_FAILURES_REPEATED',
@@ -46,6 +46,10 @@ export enum SecurityEventType {
   PASSKEY_SIGN_IN = 'PASSKEY_SIGN_IN',
   /** An assertion's signature counter did not move forward: the key may have been copied. Refused. */
   PASSKEY_CLONE_SUSPECTED = 'PASSKEY_CLONE_SUSPECTED',
+  /** The per-account login limit refused a login (the account slowed down, or blocked for this IP): someone keeps guessing. */
+  ACCOUNT_LOCKED = 'ACCOUNT_LOCKED',
+  /** An admin had a verification link mailed to the account's address (details.by). */
+  EMAIL_VERIFICATION_REQUESTED = 'EMAIL_VERIFICATION_REQUESTED',
 }
 
 export enum Severity {
@@ -81,7 +85,24 @@ export const SEVERITY: Record<SecurityEventType, Severity> = {
   PASSKEY_REMOVED: Severity.WARNING,
   PASSKEY_SIGN_IN: Severity.INFO,
   PASSKEY_CLONE_SUSPECTED: Severity.HIGH,
+  ACCOUNT_LOCKED: Severity.WARNING,
+  EMAIL_VERIFICATION_REQUESTED: Severity.INFO,
 };
+
+/**
+ * Failures a client causes (wrong passwords and codes, token reuse, lockouts): what securityEventStats
+ * ranks client addresses by. The partial index security_events_failures_index (migration
+ * Migration20261208090000) lists the same types: change both together, or the query stops using it.
+ */
+export const FAILURE_TYPES: readonly SecurityEventType[] = [
+  SecurityEventType.LOGIN_FAILED,
+  SecurityEventType.MFA_FAILED,
+  SecurityEventType.MFA_FAILURES_REPEATED,
+  SecurityEventType.REFRESH_TOKEN_REUSE,
+  SecurityEventType.REVOKED_TOKEN_REUSE,
+  SecurityEventType.PASSKEY_CLONE_SUSPECTED,
+  SecurityEventType.ACCOUNT_LOCKED,
+];
 
 registerEnumType(SecurityEventType, { name: 'SecurityEventType' });
 registerEnumType(Severity, { name: 'Severity', description: 'HIGH events are also alerted.' });

@@ -3,6 +3,8 @@ import type { Page } from '../common/pagination';
 import type { Context } from '../graphql/context';
 import { Role } from '../users/role';
 import { SecurityEventConnection } from './security-event-connection.type';
+import { SecurityEventStats } from './security-event-stats.type';
+import { StatsBucket } from './stats-bucket';
 import { SecurityEventType } from './security-event-type';
 import { SecurityEvent } from './security-event.entity';
 
@@ -18,6 +20,20 @@ export class SecurityEventResolver {
     @Ctx() { em, services }: Context,
   ): Promise<Page<SecurityEvent>> {
     return services.events.list(em, { first, after, type, userId });
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => SecurityEventStats, {
+    description:
+      'ADMIN only. Events per type and hour or day from `since` (down to its bucket’s start) until `until` (excluded; default now), every bucket included, and the addresses with the most failures. At most 31 days of HOUR buckets, 400 of DAY buckets; `since` not in the future.',
+  })
+  securityEventStats(
+    @Arg('since', () => Date) since: Date,
+    @Arg('until', () => Date, { nullable: true }) until: Date | null,
+    @Arg('bucket', () => StatsBucket, { defaultValue: StatsBucket.HOUR }) bucket: StatsBucket,
+    @Ctx() { em, services }: Context,
+  ): Promise<SecurityEventStats> {
+    return services.eventStats.stats(em, { since, until, bucket });
   }
 
   @Authorized()

@@ -1,6 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
@@ -66,6 +66,10 @@ export function createApolloServer(
       ...(config.production ? [noIntrospectionRule] : []),
     ],
     plugins: [
+      // Apollo's cache-control plugin, on by default, wraps every resolver of every request to compute a
+      // cache policy (and would set cache-control from it); every answer here is `no-store` (see
+      // httpSemanticsPlugin), so that work is thrown away. Off: no per-field wrapper at all.
+      ApolloServerPluginCacheControlDisabled(),
       ...armor.plugins,
       httpSemanticsPlugin(),
       ...plugins,

@@ -71,9 +71,10 @@ export function gracefulShutdown(fastify: FastifyInstance, graceSeconds: number)
       if (closing && left === 0 && !socket.writableEnded) socket.end(() => socket.destroy());
     });
   });
-  fastify.addHook('onSend', async (_request, reply, payload) => {
+  // A callback hook: an async one costs a promise and a microtask turn on every request.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   return async () => {
     closing = true;

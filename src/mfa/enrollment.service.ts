@@ -107,7 +107,7 @@ export class EnrollmentService {
       userId: user.id,
       sessionId: admin.sessionId,
       client,
-      details: { adminId: admin.user.id },
+      details: { by: admin.user.id },
     });
     return user;
   }

@@ -91,13 +91,16 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
   };
 }
 
-/** Returns the request id to the client, and writes the one access-log line of every request. */
+/**
+ * Returns the request id to the client, and writes the one access-log line of every request. Callback
+ * hooks, not async ones: an async hook costs a promise and a microtask turn on every request.
+ */
 export function registerAccessLog(fastify: FastifyInstance): void {
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
-    return payload;
+    done(null, payload);
   });
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const trace = request.graphqlTrace;
     request.log.info(
       {
@@ -109,5 +112,6 @@ export function registerAccessLog(fastify: FastifyInstance): void {
       },
       'request',
     );
+    done();
   });
 }

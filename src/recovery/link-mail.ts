@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClientInfo } from '../common/request-meta';
-import { badUserInput } from '../errors/errors';
+import { isUuid } from '../common/uuid';
+import { badUserInput, notFound } from '../errors/errors';
 import type { RateLimitService } from '../limits/rate-limit.service';
 import type { MailService, QueuedMail } from '../mail/mail.service';
 import { parseEmail } from '../users/email';
@@ -58,6 +59,39 @@ export async function requestByAddress(
     const link = await deps.links.issue(tx, { userId: target?.id ?? null, purpose: spec.purpose, email: email.email });
     if (target) spec.mail(tx, target, link);
     return target;
+  });
+  deps.mail.wake();
+  return user;
+}
+
+export interface AccountRequestSpec {
+  purpose: LinkPurpose;
+  /** Throws (BAD_USER_INPUT on `userId`) when this account should not get the link, e.g. already verified. */
+  check?(user: User): void;
+  /** Queues the mail that carries the link, in `tx`. */
+  mail(tx: EntityManager, user: User, link: IssuedLink): void;
+}
+
+/**
+ * An ADMIN's request for a link to an account's own address (the same mail as the request by address):
+ * MAIL_UNAVAILABLE first, as every mail flow says it; NOT_FOUND for no such account; BAD_USER_INPUT for a
+ * disabled one (its links would not work); the per-address mail limit as for any link. Returns the account.
+ */
+export async function requestForAccount(
+  deps: { mail: MailService; limits: RateLimitService; links: LinkTokenService },
+  em: EntityManager,
+  userId: string,
+  spec: AccountRequestSpec,
+): Promise<User> {
+  deps.mail.assertEnabled();
+  const user = isUuid(userId) ? await em.findOne(User, { id: userId.toLowerCase() }, { refresh: true }) : null;
+  if (!user) throw notFound();
+  if (user.disabledAt) throw badUserInput('userId', 'This account is disabled: enable it first (a disabled account’s links do not work).');
+  spec.check?.(user);
+  await deps.limits.consumeMailAddress(user.email);
+  await em.transactional(async (tx) => {
+    const link = await deps.links.issue(tx, { userId: user.id, purpose: spec.purpose, email: user.email });
+    spec.mail(tx, user, link);
   });
   deps.mail.wake();
   return user;

@@ -2,13 +2,14 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PasswordHasher } from '../auth/password-hasher';
 import { assertPasswordNotOversized, type PasswordPolicy } from '../auth/password-policy';
 import type { ClientInfo } from '../common/request-meta';
+import type { Viewer } from '../identity/viewer';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import type { RateLimitService } from '../limits/rate-limit.service';
 import type { MailService } from '../mail/mail.service';
 import { RevokeReason, type SessionService } from '../sessions/session.service';
 import { LinkPurpose } from './email-token.entity';
-import { linkMail, noticeData, requestByAddress } from './link-mail';
+import { linkMail, noticeData, requestByAddress, requestForAccount } from './link-mail';
 import type { LinkTokenService } from './link-token.service';
 
 export interface PasswordReset {
@@ -38,6 +39,25 @@ export class PasswordResetService {
     });
     // Recorded for every request (the account when one got the link), so this write is no tell either.
     await this.events.record({ type: SecurityEventType.PASSWORD_RESET_REQUESTED, userId: user?.id ?? null, client });
+    return true;
+  }
+
+  /**
+   * ADMIN: mails the account the link requestPasswordReset mails (link-mail.ts, requestForAccount), and
+   * records it with the admin in `details.by`.
+   */
+  async sendByAdmin(em: EntityManager, admin: Viewer, userId: string, client: ClientInfo): Promise<boolean> {
+    const user = await requestForAccount({ mail: this.mail, limits: this.limits, links: this.links }, em, userId, {
+      purpose: LinkPurpose.RESET_PASSWORD,
+      mail: (tx, target, link) => this.mail.enqueue(tx, linkMail('resetPassword', target, link)),
+    });
+    await this.events.record({
+      type: SecurityEventType.PASSWORD_RESET_REQUESTED,
+      userId: user.id,
+      sessionId: admin.sessionId,
+      client,
+      details: { by: admin.user.id },
+    });
     return true;
   }
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClientInfo } from '../common/request-meta';
+import { badUserInput } from '../errors/errors';
 import { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
 import type { Viewer } from '../identity/viewer';
@@ -7,7 +8,7 @@ import type { RateLimitService } from '../limits/rate-limit.service';
 import type { MailService } from '../mail/mail.service';
 import { User } from '../users/user.entity';
 import { LinkPurpose } from './email-token.entity';
-import { linkMail, requestByAddress } from './link-mail';
+import { linkMail, requestByAddress, requestForAccount } from './link-mail';
 import type { IssuedLink, LinkTokenService } from './link-token.service';
 
 /** Proving that an account's address reaches its owner: the link, and what opening it does. */
@@ -38,6 +39,29 @@ export class VerificationService {
       purpose: LinkPurpose.VERIFY_EMAIL,
       eligible: (user) => !user.emailVerifiedAt,
       mail: (tx, user, link) => this.enqueue(tx, user, link),
+    });
+    return true;
+  }
+
+  /**
+   * ADMIN: mails the account the link requestEmailVerification mails (link-mail.ts, requestForAccount);
+   * BAD_USER_INPUT on `userId` when its address is verified already. Recorded as
+   * EMAIL_VERIFICATION_REQUESTED with the admin in `details.by`.
+   */
+  async sendByAdmin(em: EntityManager, admin: Viewer, userId: string, client: ClientInfo): Promise<boolean> {
+    const user = await requestForAccount({ mail: this.mail, limits: this.limits, links: this.links }, em, userId, {
+      purpose: LinkPurpose.VERIFY_EMAIL,
+      check: (target) => {
+        if (target.emailVerifiedAt) throw badUserInput('userId', 'This account’s address is verified already.');
+      },
+      mail: (tx, target, link) => this.enqueue(tx, target, link),
+    });
+    await this.events.record({
+      type: SecurityEventType.EMAIL_VERIFICATION_REQUESTED,
+      userId: user.id,
+      sessionId: admin.sessionId,
+      client,
+      details: { by: admin.user.id },
     });
     return true;
   }

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from '../graphql/context';
-import { SessionView } from './session.type';
+import { SessionView, sessionView } from './session.type';
 
 @Resolver()
 export class SessionResolver {
@@ -9,15 +9,7 @@ export class SessionResolver {
   async sessions(@Ctx() { em, services, viewer }: Context): Promise<SessionView[]> {
     const signedIn = await viewer.require();
     const sessions = await services.sessionControl.list(em, signedIn);
-    return sessions.map((session) => ({
-      id: session.id,
-      createdAt: session.createdAt,
-      lastUsedAt: session.lastUsedAt,
-      expiresAt: services.sessions.endsAt(session),
-      userAgent: session.userAgent,
-      ip: session.ip,
-      current: session.id === signedIn.sessionId,
-    }));
+    return sessions.map((session) => sessionView(session, services.sessions.endsAt(session), signedIn.sessionId));
   }
 
   @Authorized()

@@ -21,6 +21,7 @@ export type RotationOutcome = ({ kind: 'rotated' } & SessionGrant) | { kind: 're
 export const RevokeReason = {
   LOGOUT: 'LOGOUT',
   REVOKED_BY_USER: 'REVOKED_BY_USER',
+  REVOKED_BY_ADMIN: 'REVOKED_BY_ADMIN',
   PASSWORD_CHANGED: 'PASSWORD_CHANGED',
   PASSWORD_RESET: 'PASSWORD_RESET',
   REFRESH_TOKEN_REUSE: 'REFRESH_TOKEN_REUSE',
@@ -142,8 +143,8 @@ export class SessionService {
     );
   }
 
-  /** The user's sessions that can still be used, most recently used first. */
-  async listActive(em: EntityManager, userId: string): Promise<Session[]> {
+  /** The user's sessions that can still be used, most recently used first (or, `newestFirst`, last opened first). */
+  async listActive(em: EntityManager, userId: string, { newestFirst = false } = {}): Promise<Session[]> {
     const now = Date.now();
     return em.find(
       Session,
@@ -153,7 +154,7 @@ export class SessionService {
         expiresAt: { $gt: new Date(now) },
         lastUsedAt: { $gt: new Date(now - this.options.idleTimeoutSeconds * 1000) },
       },
-      { orderBy: { lastUsedAt: 'desc', id: 'asc' } },
+      { orderBy: newestFirst ? { createdAt: 'desc', id: 'asc' } : { lastUsedAt: 'desc', id: 'asc' } },
     );
   }
 }

@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
+import type { Session } from './session.entity';
 
 @ObjectType('Session', { description: 'A signed-in device or browser: one login and its refreshes.' })
 export class SessionView {
@@ -23,3 +24,14 @@ export class SessionView {
   @Field({ description: 'True for the session of the token that made this request.' })
   current!: boolean;
 }
+
+/** A session as the API shows it; `current` when it is the session of the request's token. */
+export const sessionView = (session: Session, expiresAt: Date, currentSessionId: string): SessionView => ({
+  id: session.id,
+  createdAt: session.createdAt,
+  lastUsedAt: session.lastUsedAt,
+  expiresAt,
+  userAgent: session.userAgent,
+  ip: session.ip,
+  current: session.id === currentSessionId,
+});

@@ -92,6 +92,25 @@ onPostgres('three instances on one database', () => {
     for (const server of others()) expect(await failure(server.sdk(user.token).Me())).toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
+  it("an admin ends a user's sessions through A (one, then all): B and C refuse their tokens at once", async () => {
+    const admin = await signUp(a);
+    await sql.query(`update users set role = 'ADMIN' where id = $1`, [admin.id]);
+    const user = await signUp(a);
+    const second = expectTokens((await b.sdk().Login({ input: { email: user.email, password: PASSWORD } })).login).accessToken;
+    await warm(user.token);
+    await warm(second);
+    const { userSessions } = await a.sdk(admin.token).UserSessions({ userId: user.id });
+    await a.sdk(admin.token).RevokeUserSession({ userId: user.id, sessionId: userSessions[0].id });
+    for (const server of others()) {
+      expect(await failure(server.sdk(second).Me())).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' });
+      expect((await server.sdk(user.token).Me()).me.id).toBe(user.id);
+    }
+    expect((await a.sdk(admin.token).RevokeUserSessions({ userId: user.id })).revokeUserSessions).toBe(1);
+    for (const server of others()) {
+      expect(await failure(server.sdk(user.token).Me())).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' });
+    }
+  });
+
   it('shares rate limits: failed passwords count across the three', async () => {
     const { email } = await signUp(a);
     const attempt = (server: ServerProcess) =>

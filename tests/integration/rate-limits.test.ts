@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { SecurityEventType } from '../../src/events/security-event-type';
+import { SecurityEvent } from '../../src/events/security-event.entity';
 import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../helpers/test-server';
 
 const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }';
@@ -115,6 +117,25 @@ describe('per account', () => {
     const unknown = [];
     for (let i = 0; i < 4; i++) unknown.push(await code(PASSWORD, nobody));
     expect(unknown).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED']);
+  });
+
+  it('records each refusal as ACCOUNT_LOCKED (WARNING) with the account and the IP, one row per dedupe window', async () => {
+    const server = await limited({ RATE_LIMIT_ACCOUNT_FAILURES: '2/1m', SECURITY_EVENT_DEDUPE_WINDOW: '1d' });
+    const email = uniqueEmail('locked');
+    const { register } = await server.sdk().Register({ input: { email, password: PASSWORD } });
+    const codes = [];
+    for (let i = 0; i < 5; i++) codes.push((await login(server, email, `wrong ${i}`)).body.errors?.[0].extensions?.code);
+    expect(codes).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    const nobody = uniqueEmail('nobody');
+    for (let i = 0; i < 3; i++) await login(server, nobody, `wrong ${i}`);
+    const rows = await server.gatehouse.database.orm.em
+      .fork()
+      .find(SecurityEvent, { type: SecurityEventType.ACCOUNT_LOCKED }, { orderBy: { createdAt: 'asc' } });
+    expect(rows.map(({ userId, ip, count, severity }) => ({ userId, ip, count, severity }))).toEqual([
+      { userId: register.user.id, ip: '127.0.0.1', count: 3, severity: 'WARNING' },
+      // An address without an account is limited, and recorded, the same way (without a user).
+      { userId: null, ip: '127.0.0.1', count: 1, severity: 'WARNING' },
+    ]);
   });
 
   it('counts parallel attempts before checking any password: a burst cannot slip past the limit', async () => {
