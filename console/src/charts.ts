@@ -30,13 +30,18 @@ export interface Stats {
   topFailureSources: FailureSource[];
 }
 
-/** The failures an operator must see first: strong, saturated colours; everything else is muted. */
+/**
+ * The failures an operator must see first (the server's failure types, those topFailureSources counts):
+ * strong, saturated colours; everything else is muted.
+ */
 export const FAILURE_COLOURS: Readonly<Record<string, string>> = {
   LOGIN_FAILED: '#d7191c',
   REFRESH_TOKEN_REUSE: '#7b0a8f',
   REVOKED_TOKEN_REUSE: '#e6007e',
   ACCOUNT_LOCKED: '#ff7f00',
   MFA_FAILED: '#b8860b',
+  MFA_FAILURES_REPEATED: '#8c2d04',
+  PASSKEY_CLONE_SUSPECTED: '#111111',
 };
 const MUTED = ['#9db4cc', '#b5c7a8', '#c9b8d6', '#d6c6a8', '#a8c9c6', '#c4c4c4', '#b9a8a0', '#a0aeb9'];
 

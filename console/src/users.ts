@@ -122,6 +122,8 @@ export class UsersPage {
     button.addEventListener('click', () =>
       busy(button, async () => {
         const status = byId('user-status');
+        // The last action's message goes, so what shows next is this one's.
+        say(status, '');
         try {
           say(status, await run(), 'ok');
         } catch (error) {
@@ -243,6 +245,7 @@ export class UsersPage {
     revoke.setAttribute('aria-label', `Revoke the session of ${describeAgent(session.userAgent)} from ${session.ip ?? 'an unknown address'}`);
     revoke.addEventListener('click', () =>
       busy(revoke, async () => {
+        say(byId('user-status'), '');
         try {
           await this.api.request(REVOKE_ONE, { userId, sessionId: session.id });
           say(byId('user-status'), `Revoked the session of ${describeAgent(session.userAgent)}.`, 'ok');
