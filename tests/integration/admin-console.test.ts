@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import Fastify from 'fastify';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CONSOLE_CSP } from '../../src/http/admin-console';
+import { CONSOLE_CSP, registerAdminConsole } from '../../src/http/admin-console';
 import { SecurityEvent } from '../../src/events/security-event.entity';
 import { SEVERITY, SecurityEventType } from '../../src/events/security-event-type';
 import { Session } from '../../src/sessions/session.entity';
@@ -498,6 +500,20 @@ describe('the files of /admin/', () => {
     expect(new URL(redirect.headers.get('location')!, redirect.url).href).toBe(`${gatehouse().baseUrl}/admin/`);
     for (const path of ['/admin/.source-hash', '/admin/..%2F..%2Fpackage.json', '/admin/assets/nothing.js']) {
       expect([path, (await fetch(`${gatehouse().baseUrl}${path}`)).status]).toEqual([path, 404]);
+    }
+  });
+  it('answers how to build them while they are not built', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'gatehouse-console-'));
+    const fastify = Fastify();
+    try {
+      registerAdminConsole(fastify, empty);
+      const response = await fetch(`${await fastify.listen({ host: '127.0.0.1', port: 0 })}/admin/`);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(await response.text()).toContain('run `npm run build`');
+    } finally {
+      await fastify.close();
+      await rm(empty, { recursive: true, force: true });
     }
   });
 });
