@@ -146,7 +146,7 @@ export class EventsPage {
         }>(EVENTS, { type: this.filter.type ?? null, userId: this.filter.userId ?? null, first: PAGE_SIZE, after: after ?? null });
         byId('events-table')
           .querySelector('tbody')!
-          .replaceChildren(...securityEvents.edges.map(({ node }) => eventRow(node, ['when', 'type', 'severity', 'user', 'ip', 'count'])));
+          .replaceChildren(...securityEvents.edges.map(({ node }) => eventRow(node, ['when', 'type', 'severity', 'user', 'details', 'ip', 'count'])));
         this.nextCursor = securityEvents.pageInfo.endCursor ?? undefined;
         byId<HTMLButtonElement>('events-next').disabled = !securityEvents.pageInfo.hasNextPage;
         byId<HTMLButtonElement>('events-previous').disabled = this.cursors.length <= 1;

@@ -274,10 +274,10 @@ export class UsersPage {
     const body = byId('user-events').querySelector('tbody')!;
     try {
       const { securityEvents } = await this.api.request<{ securityEvents: Page<SecurityEvent> }>(USER_EVENTS, { userId });
-      body.replaceChildren(...securityEvents.edges.map(({ node }) => eventRow(node, ['when', 'type', 'ip'])));
-      if (securityEvents.edges.length === 0) body.append(h('tr', {}, h('td', { colspan: '3', class: 'empty' }, 'No events.')));
+      body.replaceChildren(...securityEvents.edges.map(({ node }) => eventRow(node, ['when', 'type', 'details', 'ip'])));
+      if (securityEvents.edges.length === 0) body.append(h('tr', {}, h('td', { colspan: '4', class: 'empty' }, 'No events.')));
     } catch (error) {
-      body.replaceChildren(h('tr', {}, h('td', { colspan: '3', class: 'error', role: 'alert' }, errorText(error))));
+      body.replaceChildren(h('tr', {}, h('td', { colspan: '4', class: 'error', role: 'alert' }, errorText(error))));
     }
   }
 

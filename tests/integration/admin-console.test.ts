@@ -126,11 +126,12 @@ async function seedHistory(userId: string): Promise<{ loginFailed: number }> {
 const ADMIN = 'ada@example.com';
 const TARGET = 'grace@example.com';
 let targetId: string;
+let adminId: string;
 /** LOGIN_FAILED events seeded as history (seedHistory). */
 let seededFailures = 0;
 
 beforeAll(async () => {
-  await register(ADMIN, Role.ADMIN);
+  adminId = await register(ADMIN, Role.ADMIN);
   targetId = await register(TARGET);
   for (const name of ['alan', 'barbara', 'edsger', 'frances', 'john', 'katherine', 'linus', 'margaret']) await register(`${name}@example.com`);
   await register('root@example.com', Role.ADMIN);
@@ -345,6 +346,8 @@ describe('the admin console in Chromium', () => {
     failedHere += 1;
     await page.waitForSelector(`${loginFailed}[data-total="${seededFailures + failedHere}"]`, { state: 'attached' });
     await page.waitForSelector('#events-table tbody tr[data-type="LOGIN_FAILED"]');
+    // Each admin action names the admin who did it.
+    expect(await page.locator('#events-table tr[data-type="USER_DISABLED"] [data-by]').getAttribute('data-by')).toBe(adminId);
 
     // The data table is there for everyone who asks.
     await page.locator('#chart-events').getByRole('button', { name: 'Show the data' }).click();
