@@ -238,6 +238,36 @@ describe('the admin console in Chromium', () => {
     expect(await text('#whoami')).toBe(admin);
   });
 
+  it('refreshes once, and retries, when Gatehouse answers TOKEN_EXPIRED', async () => {
+    // Instead of waiting 15 minutes, the requests that carry the page's current token go out with that token
+    // re-signed as issued an hour ago (same user, same session): the TOKEN_EXPIRED is Gatehouse's own answer.
+    const { tokens } = gatehouse().gatehouse.services;
+    let stale: string | undefined;
+    const reasons: unknown[] = [];
+    await page.route(gatehouse().graphqlUrl, async (route) => {
+      const token = route
+        .request()
+        .headers()
+        .authorization?.replace(/^Bearer /, '');
+      stale ??= token;
+      if (!token || token !== stale) return route.continue();
+      const { sub, sid, role } = tokens.verify(token);
+      const expired = tokens.issue({ id: sub, role }, sid, Date.now() - 3_600_000).token;
+      const response = await route.fetch({ headers: { ...route.request().headers(), authorization: `Bearer ${expired}` } });
+      const body = (await response.json()) as { errors?: { extensions?: { reason?: string } }[] };
+      reasons.push(body.errors?.[0]?.extensions?.reason);
+      await route.fulfill({ response });
+    });
+    const search = page.getByRole('search', { name: 'Search users' });
+    await search.getByRole('button', { name: 'Search' }).click();
+    await page.waitForSelector('body[aria-busy="false"]');
+    await page.unrouteAll();
+    expect(reasons).toEqual(['TOKEN_EXPIRED']);
+    expect(await page.locator('#users-status').isHidden()).toBe(true);
+    expect(await page.locator('#users-table tbody tr').count()).toBeGreaterThan(1);
+    expect(await text('#whoami')).toBe(admin);
+  });
+
   it('finds a user by search and opens their profile', async () => {
     const search = page.getByRole('search', { name: 'Search users' });
     await search.getByRole('searchbox').fill('grace');
