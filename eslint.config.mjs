@@ -29,7 +29,7 @@ export default tseslint.config(
     settings: {
       'import-x/resolver-next': [
         createTypeScriptImportResolver({
-          project: ['tsconfig.json', 'examples/web/tsconfig.json', 'explorer/tsconfig.json'],
+          project: ['tsconfig.json', 'examples/web/tsconfig.json', 'explorer/tsconfig.json', 'console/tsconfig.json'],
           noWarnOnMultipleProjects: true,
         }),
       ],
@@ -65,7 +65,7 @@ export default tseslint.config(
   },
   {
     // The browser apps.
-    files: ['examples/web/**', 'explorer/**'],
+    files: ['examples/web/**', 'explorer/**', 'console/**'],
     languageOptions: { globals: { ...globals.browser } },
   },
 );

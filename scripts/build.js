@@ -2,7 +2,8 @@
 // Compiles the TypeScript into dist/ and records a fingerprint of what it compiled, so that `npm start`,
 // `npm run dev` and the `gatehouse` CLI compile only when dist/ is missing or the sources changed since.
 // `npm run build`, `npm start` and `npm run dev` also bundle the GraphQL explorer (scripts/build-explorer.js)
-// when it changed, except on a production start, which does not serve it.
+// when it changed, except on a production start, which does not serve it; and the admin console
+// (scripts/build-console.js) when it changed, on every start, since production serves it (ADMIN_CONSOLE).
 //   node scripts/build.js             always compile (npm run build)
 //   node scripts/build.js --if-stale  compile only when needed
 // Plain JavaScript: it runs before anything is compiled.
@@ -14,6 +15,8 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 const BUILD_CONFIG = 'tsconfig.build.json';
 const STAMP = join(root, 'dist', '.build-fingerprint');
+/** Folders of dist/ that Vite writes (scripts/vite-bundle.js), not tsc. */
+const VITE_BUNDLES = new Set(['explorer', 'console']);
 
 /**
  * Every input of the build by path, size and modification time: an edit, a new or deleted file, a checkout
@@ -49,7 +52,7 @@ function isStale(current) {
 /**
  * Deletes compiled files this build did not write: a source that was removed or renamed leaves its old
  * output behind, which can shadow its replacement (dist/src/config.js would win over the
- * dist/src/config/index.js of a config.ts that became a folder). The explorer bundle is not tsc's.
+ * dist/src/config/index.js of a config.ts that became a folder). The explorer and console bundles are not tsc's.
  */
 function removeStale(emitted) {
   const visit = (dir) => {
@@ -60,7 +63,7 @@ function removeStale(emitted) {
     }
   };
   for (const entry of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist'), { withFileTypes: true }) : []) {
-    if (entry.isDirectory() && entry.name !== 'explorer') visit(join(root, 'dist', entry.name));
+    if (entry.isDirectory() && !VITE_BUNDLES.has(entry.name)) visit(join(root, 'dist', entry.name));
   }
 }
 
@@ -107,4 +110,6 @@ if (require.main === module) {
   if (process.argv.includes('--if-stale')) buildIfStale();
   else build(fingerprint());
   if (process.env.NODE_ENV !== 'production' || !process.argv.includes('--if-stale')) require('./build-explorer').buildExplorerIfStale();
+  // The console is served in production too; a start with ADMIN_CONSOLE=false does not need it.
+  if (process.env.ADMIN_CONSOLE !== 'false' || !process.argv.includes('--if-stale')) require('./build-console').buildConsoleIfStale();
 }

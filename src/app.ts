@@ -14,6 +14,7 @@ import { observePlugin } from './graphql/observe.plugin';
 import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './schema';
 import { connectionOptions, gracefulShutdown, limitConnections } from './http/connections';
+import { registerAdminConsole } from './http/admin-console';
 import { registerCors } from './http/cors';
 import { registerHttpErrorHandlers } from './http/errors';
 import { registerExplorer } from './http/explorer';
@@ -97,6 +98,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     registerHealthRoutes(fastify, database);
     registerJwksRoute(fastify, services.tokens.keys);
     if (!config.production) registerExplorer(fastify);
+    if (config.adminConsole) registerAdminConsole(fastify);
     const graphql = fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services, config) });
     fastify.route({ url: '/graphql', method: ['POST', 'OPTIONS'], handler: graphql });
     // GET: a WebSocket upgrade is the live channel; any other GET is GraphQL over HTTP.

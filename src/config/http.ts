@@ -22,6 +22,8 @@ export interface HttpConfig {
   readonly trustProxy: false | number | string[];
   /** Browser origins allowed to call /graphql (with credentials); empty: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
+  /** Serve the operators' web console at /admin/ (ADMIN_CONSOLE, default true). */
+  readonly adminConsole: boolean;
 }
 
 export function readHttp(r: EnvReader): HttpConfig {
@@ -33,6 +35,7 @@ export function readHttp(r: EnvReader): HttpConfig {
     http: readHttpLimits(r),
     trustProxy: readTrustProxy(r.str('TRUST_PROXY', 'false'), r.problems),
     corsOrigins: readCorsOrigins(r.str('CORS_ORIGINS', ''), r.problems),
+    adminConsole: r.bool('ADMIN_CONSOLE', true),
   };
 }
 

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
-import { CONTENT_TYPES } from '../../src/http/explorer';
+import { CONTENT_TYPES } from '../../src/http/static-files';
 
 export interface StaticServer {
   /** e.g. http://127.0.0.1:41234 (no trailing slash): what a browser sends as Origin. */

@@ -135,6 +135,11 @@ describe('operations settings', () => {
     expect(() => loadConfig({ ...base, CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
     expect(() => loadConfig({ ...base, CORS_ORIGINS: 'https://app.example.com/login' })).toThrow(/CORS_ORIGINS/);
   });
+  it('serves the admin console unless ADMIN_CONSOLE=false, in production too', () => {
+    expect(loadConfig(base).adminConsole).toBe(true);
+    expect(loadConfig({ ...base, ADMIN_CONSOLE: 'false' }).adminConsole).toBe(false);
+    expect(() => loadConfig({ ...base, ADMIN_CONSOLE: 'off' })).toThrow(/ADMIN_CONSOLE must be true or false/);
+  });
   it('runs several workers only on a shared PostgreSQL', () => {
     expect(loadConfig({ ...base, DATABASE_URL: 'postgresql://x@h/db', WORKERS: '2' }).workers).toBe(2);
     expect(loadConfig({ ...base, DATABASE_URL: 'postgresql://x@h/db', WORKERS: 'auto' }).workers).toBeGreaterThanOrEqual(1);
