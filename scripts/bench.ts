@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   let server: Server | undefined;
   let bare: Server | undefined;
   // Every thread of this process (autocannon, the raw bcrypt pool) off the server's core.
-  if (settings.pin) execFileSync('taskset', ['-a', '-cp', CLIENT_CORES, String(process.pid)], { stdio: 'ignore' });
+  pinSelf(CLIENT_CORES);
   try {
     const postgres = (await query<{ server_version: string }>(adminUrl, 'show server_version'))[0].server_version;
     if (settings.parts === 'live') return await livePart(adminUrl, dbName, postgres);
@@ -87,6 +87,8 @@ async function main(): Promise<void> {
     samples.push(...(await revokedRowsPhase(adminUrl, dbName)));
 
     await stopServer(server);
+    // The 2-worker phases are not pinned: the workers and autocannon share every core.
+    pinSelf(ALL_CORES);
     server = await startServer(databaseUrl, 2);
     await warmUp(server, seeded);
     for (let round = 1; round <= settings.rounds; round++) {
@@ -114,6 +116,13 @@ async function main(): Promise<void> {
   }
 }
 
+const ALL_CORES = `0-${CORES - 1}`;
+
+/** In pinned mode, moves every thread of this process to `cores` (taskset's list form). */
+function pinSelf(cores: string): void {
+  if (settings.pin) execFileSync('taskset', ['-a', '-cp', cores, String(process.pid)], { stdio: 'ignore' });
+}
+
 /** Users for `me` and `login`, and one session per connection for each of the workloads that use sessions up. */
 async function seed(server: Server): Promise<Seeded> {
   const { emails, accessTokens } = await seedUsers(server.baseUrl);
@@ -139,7 +148,10 @@ async function oneWorkerRound(server: Server, round: number, seeded: Seeded, bcr
   ];
   // Right after login, on the same otherwise idle machine, at the same cost and thread count.
   bcrypt.push(await rawBcryptRate(round, server.threadPoolSize));
+  // On every core, as its name says, while the server is idle; then back off the server's core.
+  pinSelf(ALL_CORES);
   bcrypt.push(await rawBcryptRate(round, CORES));
+  pinSelf(CLIENT_CORES);
   samples.push(
     ...(await runPhase(server, round, [refreshLoad(W.refresh, server.baseUrl, seeded.refreshSessions)])),
     ...(await runPhase(server, round, [mixedLoad(W.mixed, server.baseUrl, seeded.mixedSessions, settings.mix)])),
