@@ -62,38 +62,6 @@ const pathOf = (url: string | undefined) => url?.split('?')[0];
 // characters, quotes) is replaced, so it can neither forge log lines nor bloat them.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Bytes of log lines gathered before one write(2), and the longest a line waits for the rest. */
-const BATCH_BYTES = 4096;
-const FLUSH_EVERY_MS = 250;
-const flushTimers = new WeakMap<object, NodeJS.Timeout>();
-
-/**
- * Standard output, written asynchronously in batches: up to 4 KB of lines (about 15 access-log lines) go
- * out in one write, or whatever has gathered after 250 ms, instead of one write per line on the request
- * path (each a trip through libuv's thread pool, which bcrypt shares). A line therefore reaches the log up
- * to 250 ms late. pino writes what is left synchronously when the process exits; a SIGKILL loses at most
- * those 250 ms.
- */
-function batchedStdout(): pino.DestinationStream {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
-  // sonic-boom's `flush` writes even an empty buffer: only when lines are waiting.
-  const waiting = stream as unknown as { _len: number };
-  const timer = setInterval(() => waiting._len > 0 && stream.flush(), FLUSH_EVERY_MS);
-  timer.unref();
-  flushTimers.set(stream, timer);
-  return stream;
-}
-
-/** Stops the periodic flush of `log`'s batched output, and writes what is waiting (on close). */
-function stopBatching(log: FastifyInstance['log']): void {
-  const stream = (log as unknown as Record<symbol, { flush?: () => void }>)[pino.symbols.streamSym];
-  const timer = stream && flushTimers.get(stream);
-  if (!timer) return;
-  clearInterval(timer);
-  flushTimers.delete(stream);
-  stream.flush?.();
-}
-
 /** Fastify's logger and request-id settings: pino JSON lines, or pino-pretty in development. */
 export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): FastifyServerOptions {
   return {
@@ -109,7 +77,9 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
       ...(config.logFormat === 'pretty' && {
         transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
       }),
-      ...(config.logFormat === 'json' && config.logLevel !== 'silent' && { stream: batchedStdout() }),
+      // Written asynchronously: lines logged while a write is under way go out together in the next one,
+      // instead of one write(2) per line on the request path. pino flushes what is left when the process exits.
+      ...(config.logFormat === 'json' && config.logLevel !== 'silent' && { stream: pino.destination({ dest: 1, sync: false }) }),
     },
     requestIdHeader: false,
     genReqId: (request) => {
@@ -126,10 +96,6 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
  * hooks, not async ones: an async hook costs a promise and a microtask turn on every request.
  */
 export function registerAccessLog(fastify: FastifyInstance): void {
-  fastify.addHook('onClose', (_instance, done) => {
-    stopBatching(fastify.log);
-    done();
-  });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     done(null, payload);
