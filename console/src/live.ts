@@ -1,18 +1,11 @@
 import { createClient, type Client } from 'graphql-ws';
+import type { SecurityEvent } from './events-table';
 
 // New security events without reloading: the `securityEvents` subscription over graphql-ws on the same
 // origin and path as HTTP (ws(s)://<server>/graphql), the access token in connection_init.
 
-export interface LiveEvent {
-  id: string;
-  type: string;
-  severity: string;
-  userId: string | null;
-  ip: string | null;
-  createdAt: string;
-  lastSeenAt: string;
-  count: number;
-}
+/** An event as the subscription sends it: the table's row without its details. */
+export type LiveEvent = Omit<SecurityEvent, 'details'>;
 
 export type LiveState = 'connecting' | 'live' | 'closed';
 
