@@ -15,6 +15,7 @@
 //   BENCH_PARTS=live        the live channel's part alone (written to docs/BENCHMARKS-LIVE.md)
 //   BENCH_PARTS=profile     where each workload's server CPU goes, by layer, from V8 CPU profiles of the
 //                           measured window alone (written to docs/PROFILE.md; scripts/bench/profile.ts)
+//   BENCH_PROFILE_WORKLOADS=ceiling,refresh  with BENCH_PARTS=profile: those workloads only, printed, not written
 //   BENCH_PIN=0             unpinned: by default (2+ cores) a one-worker server runs on core 0 alone and this
 //                           process (autocannon) on the others; the 2-worker phases are never pinned
 //   BENCH_CPU_PROF=<folder> every server writes a V8 CPU profile (.cpuprofile) there when it stops

@@ -43,8 +43,11 @@ export async function profilePart(databaseUrl: string, postgres: string): Promis
     ['refresh', (server) => refreshLoad('refresh', server.baseUrl, sessions), false, false],
     ['login', () => loginLoad('login', c, emails), false, true],
   ];
+  // BENCH_PROFILE_WORKLOADS=ceiling,refresh: those alone, printed and not written (a quick look while working).
+  const only = settings.profileWorkloads;
   const results: Profiled[] = [];
   for (const [workload, load, bare, mainThreadOnly] of workloads) {
+    if (only && !only.includes(workload)) continue;
     const folder = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'));
     const server = bare ? await startBareServer(settings.port + 3, folder) : await startServer(databaseUrl, 1, settings.port, {}, folder);
     let window: [number, number];
@@ -78,6 +81,6 @@ export async function profilePart(databaseUrl: string, postgres: string): Promis
       '',
     ]),
   ];
-  writeFileSync(join(ROOT, 'docs', 'PROFILE.md'), markdown.join('\n'));
+  if (!only) writeFileSync(join(ROOT, 'docs', 'PROFILE.md'), markdown.join('\n'));
   console.log(markdown.join('\n'));
 }

@@ -33,6 +33,8 @@ export const settings = {
   liveLogouts: positiveInt('BENCH_LIVE_LOGOUTS', 20),
   /** `live` runs the live channel's part alone, `profile` the profiles by layer (docs/PROFILE.md); `all` (default) everything. */
   parts: env.BENCH_PARTS === 'live' || env.BENCH_PARTS === 'profile' ? env.BENCH_PARTS : 'all',
+  /** With BENCH_PARTS=profile: only these workloads (comma-separated names of PROFILE.md's sections), not written to docs. */
+  profileWorkloads: env.BENCH_PROFILE_WORKLOADS ? env.BENCH_PROFILE_WORKLOADS.split(',').map((name) => name.trim()) : undefined,
   cost: positiveInt('BENCH_BCRYPT_COST', 10),
   mix: parseMix(env.BENCH_MIX ?? 'me:90,refresh:5,login:3,logout:2'),
   /** NODE_OPTIONS for the server only; by default the V8 flags `npm start` passes (scripts/node-flags.js). */
