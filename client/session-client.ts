@@ -68,15 +68,20 @@ export function createSessionClient({ url, fetch = globalThis.fetch, tokens = nu
   // Operations are told apart by their typed documents, the very objects the SDK sends.
   const request = async <R, V>(document: DocumentNode, variables?: V): Promise<R> => {
     const attempt = async () => remember(document, variables, await send<R, V>(document, variables));
+    // The access token this call goes out with: when it comes back expired, a refresh that another call
+    // started (and finished) meanwhile may already have replaced it, and then the call only needs a retry.
+    const sentWith = current?.accessToken;
     try {
       return await attempt();
     } catch (error) {
       // UNAUTHENTICATED only: a link token's TOKEN_EXPIRED (BAD_USER_INPUT, field token) is not the access token's.
       const expired = error instanceof GatehouseError && error.code === 'UNAUTHENTICATED' && error.reason === 'TOKEN_EXPIRED';
       if (!expired || document === RefreshDocument || !current?.refreshToken) throw error;
-      await refreshOnce().catch(() => {
-        throw error;
-      });
+      if (current.accessToken === sentWith || refreshing) {
+        await refreshOnce().catch(() => {
+          throw error;
+        });
+      }
       return attempt();
     }
   };
