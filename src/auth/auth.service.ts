@@ -197,14 +197,12 @@ export class AuthService {
   /** Rotates a refresh token. A rotated token presented after the grace window ends its session: theft. */
   async refresh(em: EntityManager, refreshToken: string, client: ClientInfo): Promise<AuthPayload> {
     await this.limits.consumeIp('refresh', client.ip);
-    // REQUIRE_VERIFIED_EMAIL also ends the refreshes of sessions opened before it was turned on.
-    const accept = this.options.requireVerifiedEmail ? refuseUnverified : undefined;
-    const outcome = await this.sessions.rotate(em, refreshToken, accept);
+    const outcome = await this.sessions.rotate(em, refreshToken, { requireVerifiedEmail: this.options.requireVerifiedEmail });
     if (outcome.kind === 'reused') {
       await this.events.record({
         type: SecurityEventType.REFRESH_TOKEN_REUSE,
-        userId: outcome.session.user.id,
-        sessionId: outcome.session.id,
+        userId: outcome.userId,
+        sessionId: outcome.sessionId,
         client,
       });
       throw unauthenticated(AuthReason.REFRESH_TOKEN_REUSED);
@@ -316,9 +314,4 @@ export class AuthService {
     await this.events.record({ type: SecurityEventType.LOGIN_FAILED, userId, client, details: { via } });
     throw badUserInput(field, field === 'password' ? 'The password is not correct.' : 'The current password is not correct.');
   }
-}
-
-/** REQUIRE_VERIFIED_EMAIL, for a refresh: checked under the session's lock, before the token rotates. */
-function refuseUnverified(user: User): void {
-  if (!user.emailVerifiedAt) throw unauthenticated(AuthReason.EMAIL_NOT_VERIFIED);
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClientInfo } from '../common/request-meta';
 import type { SecurityEventType } from '../events/security-event-type';
 import type { SecurityEventService } from '../events/security-event.service';
-import type { SessionGrant, SessionService } from '../sessions/session.service';
+import type { SessionGrant, SessionService, SessionState } from '../sessions/session.service';
 import type { TokenService } from '../tokens/token.service';
 import type { User } from '../users/user.entity';
 import type { AuthPayload } from './auth.payload';
@@ -52,7 +52,7 @@ export class SignInService {
    * Records `event` for the grant's session, then issues the pair. Called after any transaction: the
    * event has its own connection, which must not wait on that one.
    */
-  async finish(grant: SessionGrant, client: ClientInfo, event?: SecurityEventType): Promise<AuthPayload> {
+  async finish(grant: SessionGrant<SessionState>, client: ClientInfo, event?: SecurityEventType): Promise<AuthPayload> {
     if (event) await this.events.record({ type: event, userId: grant.user.id, sessionId: grant.session.id, client });
     return this.payload(grant);
   }
@@ -62,7 +62,7 @@ export class SignInService {
     return this.finish(await this.startSession(em, user, client, options), client, options.event);
   }
 
-  private payload({ session, user, refreshToken }: SessionGrant): AuthPayload {
+  private payload({ session, user, refreshToken }: SessionGrant<SessionState>): AuthPayload {
     const { token, expiresAt, claims } = this.tokens.issue(user, session.id, Date.now(), { amr: session.amr, authTime: session.authenticatedAt });
     return {
       assurance: { level: claims.aal, methods: [...claims.amr], authenticatedAt: new Date(claims.auth_time * 1000) },

@@ -4,19 +4,23 @@ import type { ClientInfo } from '../common/request-meta';
 import type { Config } from '../config';
 import { AuthReason } from '../errors/codes';
 import { refreshTokenRefused, unauthenticated } from '../errors/errors';
-import type { User } from '../users/user.entity';
+import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { hashRefreshToken, isRefreshTokenFormat, newRefreshToken, type RotationKey } from './refresh-token';
 import { Session } from './session.entity';
+import { rawQuery, rawTransaction, Sql } from '../db/raw-sql';
 
-export interface SessionGrant {
-  session: Session;
+/** What a grant's tokens are made from: the session's id, how and when it was proven, and when it ends. */
+export type SessionState = Pick<Session, 'id' | 'amr' | 'authenticatedAt' | 'lastUsedAt' | 'expiresAt' | 'revokedAt'>;
+
+export interface SessionGrant<S extends SessionState = Session> {
+  session: S;
   user: User;
   refreshToken: string;
 }
 
 /** What a refresh came to: new tokens, or a detected reuse (the session is revoked by then). */
-export type RotationOutcome = ({ kind: 'rotated' } & SessionGrant) | { kind: 'reused'; session: Session };
+export type RotationOutcome = ({ kind: 'rotated' } & SessionGrant<SessionState>) | { kind: 'reused'; sessionId: string; userId: string };
 
 export const RevokeReason = {
   LOGOUT: 'LOGOUT',
@@ -36,7 +40,7 @@ export class SessionService {
   ) {}
 
   /** When the session ends if nothing happens: the idle timeout or the absolute end, whichever is first. */
-  endsAt(session: Session): Date {
+  endsAt(session: Pick<Session, 'lastUsedAt' | 'expiresAt'>): Date {
     const idleEnd = session.lastUsedAt.getTime() + this.options.idleTimeoutSeconds * 1000;
     return new Date(Math.min(idleEnd, session.expiresAt.getTime()));
   }
@@ -60,44 +64,75 @@ export class SessionService {
   /**
    * Exchanges a refresh token for a new one, atomically: the token row is locked, so concurrent refreshes
    * with one token queue up; the first rotates, the others (within the grace window) receive the same new
-   * token, and a session never forks into two live refresh tokens. `accept` may refuse the session's user
-   * by throwing, once the session's own checks have passed.
+   * token, and a session never forks into two live refresh tokens. With `requireVerifiedEmail`, a user
+   * whose address is not verified is refused (EMAIL_NOT_VERIFIED) once the session's own checks pass.
+   *
+   * Every refresh of every client runs this, so it is plain SQL, not the ORM (which took eight statements).
+   * The usual case is one statement: it rotates the token only if it is live and unspent, its session live
+   * and its user allowed, and otherwise changes nothing. Anything else (a refusal, a retry within the grace
+   * window, a reuse) takes the checked path, which says exactly why.
    */
-  async rotate(em: EntityManager, presented: string, accept?: (user: User) => void): Promise<RotationOutcome> {
+  async rotate(em: EntityManager, presented: string, { requireVerifiedEmail = false } = {}): Promise<RotationOutcome> {
     if (!isRefreshTokenFormat(presented)) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
-    return em.transactional(async (tx) => {
-      const token = await tx.findOne(
-        RefreshToken,
-        { tokenHash: hashRefreshToken(presented) },
-        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-      );
-      if (!token) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
-      // Every refresh of a session, and every revocation, takes its turn on the session row.
-      const session = await tx.findOneOrFail(Session, token.session.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      await tx.populate(session, ['user'], { refresh: true });
+    const tokens = { hash: hashRefreshToken(presented), child: this.rotation.childOf(presented) };
+    const childHash = hashRefreshToken(tokens.child);
+    const now = new Date();
+    const idleSince = new Date(now.getTime() - this.options.idleTimeoutSeconds * 1000);
+    const { rows } = await rawQuery<SessionRow>(em, ROTATE_IF_LIVE, [tokens.hash, childHash, now, idleSince, requireVerifiedEmail]);
+    if (rows[0]) return { kind: 'rotated', session: sessionState(rows[0]), user: em.map(User, userColumns(rows[0])), refreshToken: tokens.child };
+    return this.rotateChecked(em, tokens, childHash, requireVerifiedEmail);
+  }
+
+  /**
+   * rotate, for whatever the one statement did not do, in a transaction of four to five statements. The
+   * user row is not locked (nor is it in the one statement): what must end a session's refreshes (disabling
+   * the user, changing or resetting the password, a logout, an admin's revocation) revokes the session row,
+   * which both lock, so whichever commits first wins and the other sees it.
+   */
+  private async rotateChecked(
+    em: EntityManager,
+    tokens: { hash: string; child: string },
+    childHash: string,
+    requireVerifiedEmail: boolean,
+  ): Promise<RotationOutcome> {
+    const found = await rawTransaction(em, async (tx) => {
+      // Locks the token, then its session (the order of FOR UPDATE OF): every refresh of a session, and
+      // every revocation, takes its turn on the session row. A locked row that changed while this waited is
+      // read again at its latest version, so a revocation that committed meanwhile is seen; the rest of the
+      // row (the user) is as it was when the statement started.
+      const { rows } = await tx.query<LockedRow>(LOCK_TOKEN_AND_SESSION, [tokens.hash]);
+      const row = rows[0];
+      if (!row) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
       const now = new Date();
-      if (session.user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
+      const session = sessionState(row);
+      const user = em.map(User, userColumns(row));
+      if (user.disabledAt) throw unauthenticated(AuthReason.USER_DISABLED);
       if (session.revokedAt) throw unauthenticated(AuthReason.SESSION_REVOKED);
       if (this.endsAt(session) <= now) throw unauthenticated(AuthReason.SESSION_EXPIRED);
-      // The caller's own refusal (it throws), before anything rotates: REQUIRE_VERIFIED_EMAIL.
-      accept?.(session.user);
+      // REQUIRE_VERIFIED_EMAIL also ends the refreshes of sessions opened before it was turned on.
+      if (requireVerifiedEmail && !user.emailVerifiedAt) throw unauthenticated(AuthReason.EMAIL_NOT_VERIFIED);
 
-      const child = this.rotation.childOf(presented);
-      if (token.rotatedAt) {
-        const current = await tx.findOne(RefreshToken, { tokenHash: hashRefreshToken(child) });
-        const withinGrace = now.getTime() - token.rotatedAt.getTime() <= this.options.reuseGraceSeconds * 1000;
-        if (!withinGrace || !current || current.rotatedAt) {
-          session.revokedAt = now;
-          session.revokedReason = RevokeReason.REFRESH_TOKEN_REUSE;
-          return { kind: 'reused', session };
+      if (row['t.rotated_at_ms'] !== null) {
+        const withinGrace = now.getTime() - row['t.rotated_at_ms'] <= this.options.reuseGraceSeconds * 1000;
+        // The grace window hands out the token this one became, as long as that one is still live. Read
+        // now, after the lock: the refresh that rotated this token (and stored that one) may have committed
+        // while this one waited, after the statement above had started.
+        const current = withinGrace ? (await tx.query<{ rotated: boolean }>(SUCCESSOR, [childHash])).rows[0] : undefined;
+        if (!current || current.rotated) {
+          await tx.query(REVOKE_FOR_REUSE, [session.id, now, RevokeReason.REFRESH_TOKEN_REUSE]);
+          return { kind: 'reused' as const, session, user };
         }
+        await tx.query(TOUCH_SESSION, [session.id, now]);
       } else {
-        token.rotatedAt = now;
-        tx.create(RefreshToken, { tokenHash: hashRefreshToken(child), session });
+        // Rotated now, here: the one statement found it spent, or its session or user not as they must be,
+        // and that changed since.
+        await tx.query(ROTATE, [tokens.hash, childHash, session.id, now]);
       }
       session.lastUsedAt = now;
-      return { kind: 'rotated', session, user: session.user, refreshToken: child };
+      return { kind: 'rotated' as const, session, user };
     });
+    if (found.kind === 'reused') return { kind: 'reused', sessionId: found.session.id, userId: found.user.id };
+    return { kind: 'rotated', session: found.session, user: found.user, refreshToken: tokens.child };
   }
 
   /**
@@ -157,4 +192,95 @@ export class SessionService {
       { orderBy: newestFirst ? { createdAt: 'desc', id: 'asc' } : { lastUsedAt: 'desc', id: 'asc' } },
     );
   }
+}
+
+// The rotation's statements (rotate). Timestamps are read as epoch milliseconds: the ORM's connections
+// return timestamptz as text, which is the ORM's to parse (em.map does, for the user). Every parameter
+// has its type written, since one may appear where PostgreSQL cannot infer it.
+
+/** The session's columns a grant needs, named with a dot so that they never clash with the user's own (u.*). */
+type SessionRow = Record<string, unknown> & {
+  's.id': string;
+  's.amr': string[];
+  's.authenticated_at_ms': number;
+  's.last_used_at_ms': number;
+  's.expires_at_ms': number;
+  's.revoked_at_ms': number | null;
+};
+
+/** A row of LOCK_TOKEN_AND_SESSION: SessionRow, and when the token was spent. */
+type LockedRow = SessionRow & { 't.rotated_at_ms': number | null };
+
+const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+
+const sessionColumns = (s: string) => `${s}.id as "s.id", ${s}.amr as "s.amr",
+    ${ms(`${s}.authenticated_at`)} as "s.authenticated_at_ms", ${ms(`${s}.last_used_at`)} as "s.last_used_at_ms",
+    ${ms(`${s}.expires_at`)} as "s.expires_at_ms", ${ms(`${s}.revoked_at`)} as "s.revoked_at_ms"`;
+
+/**
+ * The usual refresh, whole: $1 the token's hash, $2 its successor's, $3 now, $4 the idle cutoff (now less
+ * the idle timeout), $5 whether the address must be verified. `target` is the token only if it is unspent,
+ * its session neither revoked nor ended, and its user enabled (and verified, with $5); it locks the token,
+ * then the session, as the checked path does. A concurrent refresh or revocation that commits while this
+ * waits leaves the locked rows failing those conditions when they are read again: then nothing is written
+ * and no row comes back, and the checked path decides.
+ */
+const ROTATE_IF_LIVE = new Sql(`with target as (
+    select t.token_hash, t.session_id
+    from refresh_tokens t
+    join sessions s on s.id = t.session_id
+    join users u on u.id = s.user_id
+    where t.token_hash = $1::text and t.rotated_at is null
+      and s.revoked_at is null and s.expires_at > $3::timestamptz and s.last_used_at > $4::timestamptz
+      and u.disabled_at is null and (not $5::boolean or u.email_verified_at is not null)
+    for update of t, s
+  ),
+  spent as (update refresh_tokens r set rotated_at = $3::timestamptz from target where r.token_hash = target.token_hash),
+  child as (
+    insert into refresh_tokens (token_hash, session_id, created_at, rotated_at)
+    select $2::text, target.session_id, $3::timestamptz, null from target
+  ),
+  touched as (update sessions s set last_used_at = $3::timestamptz from target where s.id = target.session_id returning s.*)
+  select u.*, ${sessionColumns('touched')}
+  from touched join users u on u.id = touched.user_id`);
+
+const LOCK_TOKEN_AND_SESSION = new Sql(`select u.*, ${ms('t.rotated_at')} as "t.rotated_at_ms", ${sessionColumns('s')}
+  from refresh_tokens t
+  join sessions s on s.id = t.session_id
+  join users u on u.id = s.user_id
+  where t.token_hash = $1::text
+  for update of t, s`);
+
+/** A first presentation: the token is spent, the one it becomes is stored, the session was used now. */
+const ROTATE = new Sql(`with spent as (update refresh_tokens set rotated_at = $4::timestamptz where token_hash = $1::text),
+    child as (
+      insert into refresh_tokens (token_hash, session_id, created_at, rotated_at) values ($2::text, $3::uuid, $4::timestamptz, null)
+    )
+  update sessions set last_used_at = $4::timestamptz where id = $3::uuid`);
+
+/** The token a rotated one became (its hash), and whether it has been rotated in turn. */
+const SUCCESSOR = new Sql(`select rotated_at is not null as rotated from refresh_tokens where token_hash = $1::text`);
+
+const TOUCH_SESSION = new Sql(`update sessions set last_used_at = $2::timestamptz where id = $1::uuid`);
+
+const REVOKE_FOR_REUSE = new Sql(`update sessions set revoked_at = $2::timestamptz, revoked_reason = $3::text where id = $1::uuid`);
+
+const dateOrNull = (value: number | null): Date | null => (value === null ? null : new Date(value));
+
+function sessionState(row: SessionRow): SessionState {
+  return {
+    id: row['s.id'],
+    amr: row['s.amr'],
+    authenticatedAt: new Date(row['s.authenticated_at_ms']),
+    lastUsedAt: new Date(row['s.last_used_at_ms']),
+    expiresAt: new Date(row['s.expires_at_ms']),
+    revokedAt: dateOrNull(row['s.revoked_at_ms']),
+  };
+}
+
+/** The user's own columns of a row (the others are named with a dot). */
+function userColumns(row: SessionRow): Record<string, unknown> {
+  const columns: Record<string, unknown> = {};
+  for (const key in row) if (!key.includes('.')) columns[key] = row[key];
+  return columns;
 }

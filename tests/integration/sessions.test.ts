@@ -20,19 +20,33 @@ const reason = async (promise: Promise<unknown>) => {
   return error.reason;
 };
 const onPostgres = process.env.DATABASE_URL ? it : it.skip;
-/** Polls (bounded) until a backend of this database waits on a row lock. */
-const untilSomeoneWaitsOnALock = async () => {
+/** Polls (bounded) until `backends` (default 1) backends of this database wait on a row lock. */
+const untilSomeoneWaitsOnALock = async (backends = 1) => {
   for (let i = 0; i < 400; i++) {
     const [{ waiting }] = await em()
       .getConnection()
       .execute<{ waiting: number }[]>(
         `select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
       );
-    if (waiting > 0) return;
+    if (waiting >= backends) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error('no backend ever waited on the lock');
+  throw new Error(`fewer than ${backends} backends ever waited on a lock`);
 };
+/** Runs `during` while this test holds the session's row lock (a revocation in flight), then commits what `during` wrote. */
+const holdingSession = async (sessionId: string, during: (holder: ReturnType<typeof em>) => Promise<void>) => {
+  const holder = em();
+  await holder.begin();
+  try {
+    await holder.execute('select id from sessions where id = ? for update', [sessionId]);
+    await during(holder);
+    await holder.commit();
+  } catch (error) {
+    await holder.rollback();
+    throw error;
+  }
+};
+const sessionOf = async (userId: string) => (await em().findOneOrFail(Session, { user: userId })).id;
 /** Moves a token's rotation into the past, as if the grace window had gone by. */
 const ageRotation = (seconds: number) =>
   em().getConnection().execute(`update refresh_tokens set rotated_at = rotated_at - interval '${seconds} seconds' where rotated_at is not null`);
@@ -64,6 +78,40 @@ describe('refresh', () => {
     // The shared new token works once more, then rotates on.
     const { refresh } = await server.sdk().Refresh({ refreshToken: [...next][0] });
     expect(refresh.refreshToken).not.toBe([...next][0]);
+  });
+
+  // The same race, made certain (PostgreSQL: the embedded database runs one transaction at a time): the
+  // refreshes queue behind a lock this test holds on the session, so all of them have read the token
+  // before the first one may write. Only the token's own row lock makes the others wait and then see it
+  // rotated (and get its successor); without it they would all try to rotate it.
+  onPostgres('queues refreshes that arrive together behind the token’s lock: all get the same new token, even held up', async () => {
+    const user = await signUp('race-held');
+    let results: PromiseSettledResult<{ refresh: { refreshToken: string } }>[] = [];
+    await holdingSession(await sessionOf(user.user.id), async () => {
+      const all = Promise.allSettled(Array.from({ length: 6 }, () => server.sdk().Refresh({ refreshToken: user.refreshToken })));
+      await untilSomeoneWaitsOnALock(6);
+      results = await Promise.race([all, new Promise<never[]>((resolve) => setTimeout(() => resolve([]), 300))]);
+      expect(results).toEqual([]);
+      // Released below, by the commit; the refreshes then finish one after another.
+      void all.then((settled) => (results = settled));
+    });
+    for (let i = 0; i < 200 && results.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill('fulfilled'));
+    const next = new Set(results.map((r) => (r as PromiseFulfilledResult<{ refresh: { refreshToken: string } }>).value.refresh.refreshToken));
+    expect(next.size).toBe(1);
+    expect(await em().count(RefreshToken, { session: { user: user.user.id }, rotatedAt: null })).toBe(1);
+  });
+
+  onPostgres('lets a revocation that commits while a refresh waits on the session win: no new token', async () => {
+    const user = await signUp('race-revoke');
+    let attempt: Promise<string | undefined> | undefined;
+    await holdingSession(await sessionOf(user.user.id), async (holder) => {
+      attempt = reason(server.sdk().Refresh({ refreshToken: user.refreshToken }));
+      await untilSomeoneWaitsOnALock();
+      await holder.execute(`update sessions set revoked_at = now(), revoked_reason = 'LOGOUT' where user_id = ?`, [user.user.id]);
+    });
+    expect(await attempt).toBe('SESSION_REVOKED');
+    expect(await em().count(RefreshToken, { session: { user: user.user.id } })).toBe(1);
   });
 
   it('treats a rotated token presented after the grace window as theft: the whole session ends at once', async () => {
