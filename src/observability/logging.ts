@@ -70,10 +70,20 @@ function pathOf(url: string | undefined): string | undefined {
  * about twice as much CPU per line. Either way a line is written as soon as it is logged, never held back.
  */
 function standardOutput(): DestinationStream {
-  if (isPipeOrSocket(1)) return process.stdout;
+  if (isPipeOrSocket(1)) return pipeOutput(process.stdout);
   // Written asynchronously: lines logged while a write is under way go out together in the next one,
   // instead of one write(2) per line on the request path. pino flushes what is left when the process exits.
   return pino.destination({ dest: 1, sync: false });
+}
+
+/** As pino's own destination does, a reader that has gone (EPIPE) ends the log, not the server. */
+function pipeOutput(stdout: NodeJS.WriteStream): DestinationStream {
+  let broken = false;
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    broken = true;
+  });
+  return { write: (line: string) => void (broken || stdout.write(line)) };
 }
 
 function isPipeOrSocket(fd: number): boolean {
