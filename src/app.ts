@@ -9,8 +9,6 @@ import { NotificationHub } from './db/notifications';
 import { AuthCache, heapRoom } from './identity/auth-cache';
 import { AuthStateListener } from './identity/auth-state-listener';
 import { createApolloServer } from './graphql/apollo';
-import { authSyncPlugin } from './graphql/auth-sync.plugin';
-import { observePlugin } from './graphql/observe.plugin';
 import { createContextFactory } from './graphql/context';
 import { buildGraphQLSchema } from './schema';
 import { connectionOptions, gracefulShutdown, limitConnections } from './http/connections';
@@ -88,8 +86,8 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     // notification hub, which therefore starts after it.
     live = await registerLiveServer(fastify, { schema, orm: database.orm, services, config, metrics, notifications });
     await notifications?.start();
-    const plugins = [observePlugin(metrics), ...(notifications?.active ? [authSyncPlugin(() => notifications.sync())] : [])];
-    const apollo = createApolloServer(schema, fastify, config, plugins);
+    const syncAuth = notifications?.active ? () => notifications.sync() : undefined;
+    const apollo = createApolloServer(schema, fastify, config, { metrics, syncAuth });
     await apollo.start();
 
     registerAccessLog(fastify);

@@ -5,6 +5,7 @@ import { runPrimary } from './cluster';
 import { ensureDevelopmentSecret, loadConfig, type Config } from './config';
 import { failureText } from './failure-text';
 import { assertPortFree, explainListenError } from './http/port';
+import { standardOutputWritten } from './observability/logging';
 
 // Start-up only: config -> free ports -> database -> schema -> HTTP server. Exits 1 on any failure.
 async function main(): Promise<void> {
@@ -58,10 +59,10 @@ async function serve(config: Config): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     gatehouse.close().then(
-      () => process.exit(0),
+      () => standardOutputWritten().then(() => process.exit(0)),
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        void standardOutputWritten().then(() => process.exit(1));
       },
     );
   };

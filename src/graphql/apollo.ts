@@ -1,4 +1,4 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -9,15 +9,15 @@ import type { Config } from '../config';
 import { authFieldLimitRule } from './auth-field-limit';
 import type { Context } from './context';
 import { createFormatError } from './format-error';
-import { httpSemanticsPlugin } from './http-semantics.plugin';
 import { noHttpSubscriptionsRule } from './no-http-subscriptions';
 import { noIntrospectionRule } from './no-introspection';
+import { requestPlugin, type RequestPluginOptions } from './request.plugin';
 
 export function createApolloServer(
   schema: GraphQLSchema,
   fastify: FastifyInstance,
   config: Pick<Config, 'production' | 'exposeStackTraces' | 'graphqlLimits'>,
-  plugins: ApolloServerPlugin<Context>[],
+  requests: RequestPluginOptions,
 ) {
   const limits = config.graphqlLimits;
   // Depth, aliases, tokens, directives and cost, checked before execution (OWASP GraphQL cheat sheet).
@@ -51,7 +51,7 @@ export function createApolloServer(
     allowBatchedHttpRequests: false,
     // No automatic persisted queries: an auth server has a handful of small operations, and APQ's cache
     // would be one more store that any anonymous client fills. Every `persistedQuery` extension answers
-    // PERSISTED_QUERY_NOT_SUPPORTED (HTTP 400, see httpSemanticsPlugin), which APQ clients take as "send
+    // PERSISTED_QUERY_NOT_SUPPORTED (HTTP 400, see request.plugin.ts), which APQ clients take as "send
     // the full query"; Apollo's own hash and version checks, which answer codeless errors that would
     // reach clients as INTERNAL_SERVER_ERROR, are never reached.
     persistedQueries: false,
@@ -68,11 +68,11 @@ export function createApolloServer(
     plugins: [
       // Apollo's cache-control plugin, on by default, wraps every resolver of every request to compute a
       // cache policy (and would set cache-control from it); every answer here is `no-store` (see
-      // httpSemanticsPlugin), so that work is thrown away. Off: no per-field wrapper at all.
+      // request.plugin.ts), so that work is thrown away. Off: no per-field wrapper at all.
       ApolloServerPluginCacheControlDisabled(),
       ...armor.plugins,
-      httpSemanticsPlugin(),
-      ...plugins,
+      // Metrics, the access log's outcome, HTTP semantics and auth sync: one listener per request.
+      requestPlugin(requests),
       fastifyApolloDrainPlugin(fastify),
       // Outside production GET /graphql in a browser is Apollo Sandbox, loaded from Apollo's CDN (so it needs
       // the internet), with its telemetry off; /explorer is the offline alternative (src/http/explorer.ts).

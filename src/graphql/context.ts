@@ -4,7 +4,7 @@ import { parseAuthorization } from '../identity/bearer';
 import { clientInfo } from '../common/request-meta';
 import type { Config } from '../config';
 import type { Services } from '../services';
-import type { GraphQLTrace } from './observe.plugin';
+import type { GraphQLTrace } from '../observability/trace';
 import { createRequestContext, type RequestContext } from './request-context';
 import { RefreshCookie } from '../sessions/refresh-cookie';
 

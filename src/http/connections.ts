@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import type { ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config';
@@ -50,35 +50,24 @@ export function limitConnections(fastify: FastifyInstance, maxConnections: numbe
  * A connection with no request in flight (idle between requests, or not yet past its request's headers)
  * has nothing to finish and is closed at once: node's server.close() closes only the first kind, so a
  * client that has connected and not yet sent a request would hold the shutdown for the whole grace period.
+ *
+ * Nothing is done per request until the shutdown: which connections have a response under way is read
+ * from node's server then, as node's own closeIdleConnections() does (the socket's current response).
  */
 export function gracefulShutdown(fastify: FastifyInstance, graceSeconds: number): () => Promise<void> {
   let closing = false;
-  /** Requests being handled on each open connection (more than one when a client pipelines). */
-  const inFlight = new Map<Socket, number>();
-  fastify.server.on('connection', (socket: Socket) => {
+  const sockets = new Set<HttpSocket>();
+  fastify.server.on('connection', (socket: HttpSocket) => {
     if (closing) return void socket.destroy();
-    inFlight.set(socket, 0);
-    socket.once('close', () => inFlight.delete(socket));
-  });
-  fastify.server.on('request', ({ socket }: IncomingMessage, response: ServerResponse) => {
-    if (!inFlight.has(socket)) return;
-    inFlight.set(socket, inFlight.get(socket)! + 1);
-    response.once('close', () => {
-      if (!inFlight.has(socket)) return;
-      const left = inFlight.get(socket)! - 1;
-      inFlight.set(socket, left);
-      // A response begun before the shutdown did not say `Connection: close`: end its connection after it.
-      if (closing && left === 0 && !socket.writableEnded) socket.end(() => socket.destroy());
-    });
-  });
-  // A callback hook: an async one costs a promise and a microtask turn on every request.
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
   return async () => {
     closing = true;
-    for (const [socket, requests] of inFlight) if (requests === 0) socket.destroy();
+    for (const socket of sockets) {
+      if (socket._httpMessage) endAfterResponse(socket, socket._httpMessage);
+      else socket.destroy();
+    }
     const force = setTimeout(() => fastify.server.closeAllConnections(), graceSeconds * 1000);
     try {
       await fastify.close();
@@ -86,4 +75,21 @@ export function gracefulShutdown(fastify: FastifyInstance, graceSeconds: number)
       clearTimeout(force);
     }
   };
+}
+
+/** A server-side socket as node's HTTP server keeps it: the response it is writing, if any. */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/**
+ * Ends a connection once its response is done. A response not begun yet says `Connection: close` (node then
+ * ends the connection after it); one begun before the shutdown did not, so its connection is ended here,
+ * unless a pipelined request's response has taken its place, which gets the same treatment.
+ */
+function endAfterResponse(socket: HttpSocket, response: ServerResponse): void {
+  if (!response.headersSent) response.setHeader('connection', 'close');
+  response.once('close', () => {
+    if (socket.destroyed || socket.writableEnded) return;
+    if (socket._httpMessage) endAfterResponse(socket, socket._httpMessage);
+    else socket.end(() => socket.destroy());
+  });
 }

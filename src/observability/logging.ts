@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { fstatSync } from 'node:fs';
 import { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import type { Config } from '../config';
 import { serializeError } from '../db/driver-errors';
 import type { GraphQLTrace } from './trace';
@@ -56,7 +57,56 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** A URL's path without its query string, which a GET /graphql can fill with variables. */
-const pathOf = (url: string | undefined) => url?.split('?')[0];
+function pathOf(url: string | undefined): string | undefined {
+  const query = url?.indexOf('?') ?? -1;
+  return query === -1 ? url : url!.slice(0, query);
+}
+
+/**
+ * Where JSON lines go. Standard output to a pipe or socket (a container runtime, a supervisor, a test
+ * harness): node's own non-blocking stream, which writes each line at once with one write(2) on the main
+ * thread and queues it in memory only while the reader is behind. sonic-boom's asynchronous writes, kept for
+ * files and terminals, make each line a trip through libuv's thread pool (the one bcrypt uses), which cost
+ * about twice as much CPU per line. Either way a line is written as soon as it is logged, never held back.
+ */
+function standardOutput(): DestinationStream {
+  if (isPipeOrSocket(1)) return pipeOutput(process.stdout);
+  // Written asynchronously: lines logged while a write is under way go out together in the next one,
+  // instead of one write(2) per line on the request path. pino flushes what is left when the process exits.
+  return pino.destination({ dest: 1, sync: false });
+}
+
+/** As pino's own destination does, a reader that has gone (EPIPE) ends the log, not the server. */
+function pipeOutput(stdout: NodeJS.WriteStream): DestinationStream {
+  let broken = false;
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    broken = true;
+  });
+  return { write: (line: string) => void (broken || stdout.write(line)) };
+}
+
+function isPipeOrSocket(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves once standard output has written what it queued (at most `timeoutMs` later), so that an exit
+ * right after does not drop the last lines: node's stream, unlike sonic-boom, has no synchronous flush at exit.
+ */
+export function standardOutputWritten(timeoutMs = 1_000): Promise<void> {
+  const stdout = process.stdout;
+  if (stdout.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    stdout.once('drain', () => (clearTimeout(timer), resolve()));
+  });
+}
 
 // A request id a client or proxy sends is kept when it is plain; anything else (too long, control
 // characters, quotes) is replaced, so it can neither forge log lines nor bloat them.
@@ -77,9 +127,7 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
       ...(config.logFormat === 'pretty' && {
         transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
       }),
-      // Written asynchronously: lines logged while a write is under way go out together in the next one,
-      // instead of one write(2) per line on the request path. pino flushes what is left when the process exits.
-      ...(config.logFormat === 'json' && config.logLevel !== 'silent' && { stream: pino.destination({ dest: 1, sync: false }) }),
+      ...(config.logFormat === 'json' && config.logLevel !== 'silent' && { stream: standardOutput() }),
     },
     requestIdHeader: false,
     genReqId: (request) => {
@@ -89,6 +137,16 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
     // One line per request, written below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
   };
+}
+
+interface AccessLine {
+  method: string;
+  path: string | undefined;
+  status: number;
+  durationMs: number;
+  operation?: string;
+  field?: string;
+  outcome?: string;
 }
 
 /**
@@ -102,16 +160,18 @@ export function registerAccessLog(fastify: FastifyInstance): void {
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const trace = request.graphqlTrace;
-    request.log.info(
-      {
-        method: request.method,
-        path: pathOf(request.url),
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        ...(trace && { operation: trace.operationName ?? trace.field, field: trace.field, outcome: trace.outcome }),
-      },
-      'request',
-    );
+    const line: AccessLine = {
+      method: request.method,
+      path: pathOf(request.url),
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    if (trace) {
+      line.operation = trace.operationName ?? trace.field;
+      line.field = trace.field;
+      line.outcome = trace.outcome;
+    }
+    request.log.info(line, 'request');
     done();
   });
 }

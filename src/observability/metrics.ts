@@ -19,6 +19,11 @@ export interface WatchedAuthCache {
   readonly size: number;
 }
 
+interface OperationLabels {
+  readonly duration: { field: string; type: string };
+  readonly requests: Map<string, { field: string; type: string; outcome: string }>;
+}
+
 export class Metrics {
   readonly registry = new Registry();
 
@@ -101,6 +106,20 @@ export class Metrics {
     'Live sockets closed by the server, by reason: UNAUTHORIZED (4401), INIT_TIMEOUT (4408), TOO_MANY_CONNECTIONS (4429), SLOW_CLIENT (1013), PONG_TIMEOUT, GOING_AWAY (1001).',
     ['reason'],
   );
+
+  /** The label objects of each operation's series, made once per label set (field and type are schema names, outcome an error code). */
+  private readonly operationLabels = new Map<string, OperationLabels>();
+
+  /** One GraphQL operation: gatehouse_graphql_requests_total and gatehouse_graphql_request_duration_seconds. */
+  countOperation(field: string, type: string, outcome: string, seconds: number): void {
+    const key = `${field} ${type}`;
+    let labels = this.operationLabels.get(key);
+    if (!labels) this.operationLabels.set(key, (labels = { duration: { field, type }, requests: new Map() }));
+    let requests = labels.requests.get(outcome);
+    if (!requests) labels.requests.set(outcome, (requests = { field, type, outcome }));
+    this.requests.inc(requests);
+    this.duration.observe(labels.duration, seconds);
+  }
 
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });

@@ -1,4 +1,4 @@
-/** What the access log line says about a GraphQL request; filled in by graphql/observe.plugin.ts. */
+/** What the access log line says about a GraphQL request; filled in by graphql/request.plugin.ts. */
 export interface GraphQLTrace {
   /** The client's operationName, as sent (for logs only: clients choose it). */
   operationName?: string;
@@ -7,4 +7,6 @@ export interface GraphQLTrace {
   type?: string;
   /** "ok", or the first error's code and reason, e.g. "UNAUTHENTICATED:TOKEN_REVOKED". */
   outcome?: string;
+  /** performance.now() when Apollo started the operation, for its duration metric (not logged). */
+  startedAt?: number;
 }
