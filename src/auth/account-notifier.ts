@@ -15,6 +15,11 @@ export interface AccountNotifier {
   accountCreated(tx: EntityManager, user: User): Promise<void>;
   /** The "your password was changed" notice; the account's pending links stop working. */
   passwordChanged(tx: EntityManager, user: User, client: ClientInfo): Promise<void>;
+  /**
+   * Whether signedIn may queue anything (NOTIFY_NEW_SIGN_IN with mail): when it cannot, a login opens its
+   * session without an ORM transaction around it (SessionService.startIfUnchanged).
+   */
+  readonly notifiesSignIn: boolean;
   /** NOTIFY_NEW_SIGN_IN: the notice, when `session` comes from a device the account has not used before. */
   signedIn(tx: EntityManager, user: User, session: Session, client: ClientInfo): Promise<void>;
   /** After the commit of a transaction that queued mail. Never throws. */
@@ -25,6 +30,7 @@ export interface AccountNotifier {
 export const NO_NOTIFIER: AccountNotifier = {
   accountCreated: async () => undefined,
   passwordChanged: async () => undefined,
+  notifiesSignIn: false,
   signedIn: async () => undefined,
   committed: () => undefined,
 };

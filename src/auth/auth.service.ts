@@ -128,6 +128,12 @@ export class AuthService {
       if (rehash) await em.nativeUpdate(User, { id: user.id, passwordHash: checkedHash }, { passwordHash: rehash });
       return this.options.secondFactor.challenge(em, user, client);
     }
+    // Usually one statement: when nothing else is written with the session (no re-hash, no sign-in
+    // notice), it opens it only if the user row is unchanged, under the same share lock as below.
+    if (!rehash && !this.options.notifier.notifiesSignIn) {
+      const opened = await this.sessions.startIfUnchanged(em, user.id, checkedHash, client, PASSWORD);
+      if (opened) return this.signIn.finish(opened, client, SecurityEventType.LOGIN_SUCCEEDED);
+    }
     const grant = await em.transactional(async (tx) => {
       // The password was checked against `checkedHash`, read before bcrypt ran. Re-read the row under a
       // share lock: a password change or a disable that committed meanwhile wins, and one that starts now

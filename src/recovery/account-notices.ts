@@ -43,8 +43,12 @@ export class AccountNotices implements AccountNotifier {
     this.mail.enqueue(tx, { to: user.email, template: 'passwordChanged', data: noticeData(client), userId: user.id });
   }
 
+  get notifiesSignIn(): boolean {
+    return this.config.notifyNewSignIn && this.mail.enabled;
+  }
+
   async signedIn(tx: EntityManager, user: User, session: Session, client: ClientInfo): Promise<void> {
-    if (!this.config.notifyNewSignIn || !this.mail.enabled) return;
+    if (!this.notifiesSignIn) return;
     const ua = device(client.userAgent);
     const login = SecurityEventType.LOGIN_SUCCEEDED;
     const [row] = await tx.execute<{ known_account: boolean; known_device: boolean }[]>(DEVICE_SQL, [

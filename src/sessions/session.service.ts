@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import type { ClientInfo } from '../common/request-meta';
 import type { Config } from '../config';
 import { AuthReason } from '../errors/codes';
@@ -59,6 +60,46 @@ export class SessionService {
     em.create(RefreshToken, { tokenHash: hashRefreshToken(refreshToken), session });
     await em.flush();
     return { session, user, refreshToken };
+  }
+
+  /**
+   * A login's session, in one statement, if the user row still holds `checkedHash` (the hash the password
+   * was checked against, read before bcrypt ran) and is enabled: the row is read under a share lock, so a
+   * password change or a disable that commits meanwhile wins (the row is read again at its latest version
+   * and no longer matches), and one that starts now waits for this session to exist, so its revocation
+   * covers it. The same guarantee as the checked path in AuthService.login (an ORM transaction), which
+   * runs when this returns undefined and says why; the user comes back as that locked row.
+   */
+  async startIfUnchanged(
+    em: EntityManager,
+    userId: string,
+    checkedHash: string,
+    client: ClientInfo,
+    amr: readonly string[],
+  ): Promise<SessionGrant<SessionState> | undefined> {
+    const now = new Date();
+    const session: SessionState = {
+      id: randomUUID(),
+      amr: [...amr],
+      authenticatedAt: now,
+      lastUsedAt: now,
+      expiresAt: new Date(now.getTime() + this.options.absoluteLifetimeSeconds * 1000),
+      revokedAt: null,
+    };
+    const refreshToken = newRefreshToken();
+    const { rows } = await rawQuery(em, START_IF_UNCHANGED, [
+      userId,
+      checkedHash,
+      session.id,
+      now,
+      session.expiresAt,
+      client.ip,
+      client.userAgent,
+      textArray(session.amr),
+      hashRefreshToken(refreshToken),
+    ]);
+    if (!rows[0]) return undefined;
+    return { session, user: em.map(User, rows[0]), refreshToken };
   }
 
   /**
@@ -250,6 +291,26 @@ const LOCK_TOKEN_AND_SESSION = new Sql(`select u.*, ${ms('t.rotated_at')} as "t.
   join users u on u.id = s.user_id
   where t.token_hash = $1::text
   for update of t, s`);
+
+/**
+ * startIfUnchanged: $1 the user, $2 the checked hash, $3 the session's id, $4 now, $5 its absolute end,
+ * $6 and $7 the client's address and user agent, $8 the amr (an array literal), $9 the refresh token's hash.
+ */
+const START_IF_UNCHANGED = new Sql(`with u as (
+    select * from users where id = $1::uuid and password_hash = $2::text and disabled_at is null for share
+  ),
+  s as (
+    insert into sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason, ip, user_agent, amr, authenticated_at)
+    select $3::uuid, u.id, $4::timestamptz, $4::timestamptz, $5::timestamptz, null, null, $6::text, $7::text, $8::text[], $4::timestamptz from u
+    returning id
+  ),
+  t as (
+    insert into refresh_tokens (token_hash, session_id, created_at, rotated_at) select $9::text, s.id, $4::timestamptz, null from s
+  )
+  select u.* from u, s`);
+
+/** A text[] literal: each value double-quoted, with its quotes and backslashes escaped. */
+const textArray = (values: readonly string[]) => `{${values.map((value) => `"${value.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 
 /** A first presentation: the token is spent, the one it becomes is stored, the session was used now. */
 const ROTATE = new Sql(`with spent as (update refresh_tokens set rotated_at = $4::timestamptz where token_hash = $1::text),

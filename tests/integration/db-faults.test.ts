@@ -26,6 +26,9 @@ const CLIENT = { 'x-forwarded-for': IP, 'user-agent': USER_AGENT };
 const REGISTER = 'mutation ($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } } }';
 const LOGIN = 'mutation ($i: LoginInput!) { login(input: $i) { ... on AuthPayload { accessToken } } }';
 const REFRESH = 'mutation ($t: String!) { refresh(refreshToken: $t) { accessToken } }';
+const CHANGE_PASSWORD = 'mutation ($i: ChangePasswordInput!) { changePassword(input: $i) { accessToken } }';
+/** What the driver says of a connection cut under a statement (pg), converted as the ORM converts it. */
+const DRIVER_CUT = 'Connection terminated unexpectedly';
 const onPostgres = process.env.DATABASE_URL ? it : it.skip;
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, string>;
 
@@ -75,16 +78,23 @@ describe('a connection that dies inside a transaction', () => {
   const register = async (email = uniqueEmail()) => (await server.sdk().Register({ input: { email, password: PASSWORD } })).register;
   const unavailableLines = () => log.lines().filter((line) => line.msg === 'database unavailable' || line.msg === 'unexpected error');
 
-  // Login's transaction is the ORM's: knex sends BEGIN, the connection dies, knex swallows that error and
-  // runs the transaction's first statement anyway: "Transaction query already complete", with no code.
-  // A refresh rotates in one statement of plain SQL (src/sessions/session.service.ts), cut here as it is
-  // sent: the driver's own error, as the ORM converts it. Either is an outage all the same.
-  const sends: [string, string, (token: string, email: string) => Promise<{ body: { errors?: unknown[] } }>, string][] = [
-    ['refresh', 'refresh_tokens', async (token) => server.post({ query: REFRESH, variables: { t: token } }), 'Connection terminated unexpectedly'],
+  // A refresh and a login each write in one statement of plain SQL (src/sessions/session.service.ts), cut
+  // here as it is sent: the driver's own error, as the ORM converts it. A password change is an ORM
+  // transaction: knex sends BEGIN, the connection dies, knex swallows that error and runs the
+  // transaction's first statement anyway: "Transaction query already complete", with no code. Either is
+  // an outage all the same.
+  type Tokens = { accessToken: string; refreshToken: string };
+  const sends: [string, string, (tokens: Tokens, email: string) => Promise<{ body: { errors?: unknown[] } }>, string][] = [
+    ['refresh', 'refresh_tokens', async ({ refreshToken }) => server.post({ query: REFRESH, variables: { t: refreshToken } }), DRIVER_CUT],
+    ['login', 'into sessions', async (_, email) => server.post({ query: LOGIN, variables: { i: { email, password: PASSWORD } } }), DRIVER_CUT],
     [
-      'login',
+      'changePassword',
       'BEGIN;',
-      async (_token, email) => server.post({ query: LOGIN, variables: { i: { email, password: PASSWORD } } }),
+      async ({ accessToken }) =>
+        server.post(
+          { query: CHANGE_PASSWORD, variables: { i: { currentPassword: PASSWORD, newPassword: 'an entirely new passphrase' } } },
+          { authorization: `Bearer ${accessToken}` },
+        ),
       'Transaction query already complete, run with DEBUG=knex:tx for more info',
     ],
   ];
@@ -92,10 +102,10 @@ describe('a connection that dies inside a transaction', () => {
     'answers %s with SERVICE_UNAVAILABLE when the connection dies as it sends %s, and logs the chain that says why',
     async (field, text, send, message) => {
       const email = uniqueEmail();
-      const { refreshToken } = await register(email);
+      const tokens = await register(email);
       const before = unavailableLines().length;
       const cut = db.proxy.cutOn(text);
-      const pending = send(refreshToken, email);
+      const pending = send(tokens, email);
       await cut;
       db.proxy.restore();
       const { body } = await pending;
@@ -107,8 +117,8 @@ describe('a connection that dies inside a transaction', () => {
           err: { type: 'DriverException', message },
         }),
       ]);
-      // Nothing was spent: the same refresh token still works once the database is back.
-      expect((await server.sdk().Refresh({ refreshToken })).refresh.accessToken).toEqual(expect.any(String));
+      // Nothing was spent or changed: the same refresh token still works once the database is back.
+      expect((await server.sdk().Refresh({ refreshToken: tokens.refreshToken })).refresh.accessToken).toEqual(expect.any(String));
     },
   );
 
