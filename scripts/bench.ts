@@ -17,7 +17,8 @@
 //                           measured window alone (written to docs/PROFILE.md; scripts/bench/profile.ts)
 //   BENCH_PROFILE_WORKLOADS=ceiling,refresh  with BENCH_PARTS=profile: those workloads only, printed, not written
 //   BENCH_PIN=0             unpinned: by default (2+ cores) a one-worker server runs on core 0 alone and this
-//                           process (autocannon) on the others; the 2-worker phases are never pinned
+//                           process (autocannon) on the others; the 2-worker phases and the two steady-rate
+//                           `me` phases (p99 alone and beside logins) are never pinned
 //   BENCH_CPU_PROF=<folder> every server writes a V8 CPU profile (.cpuprofile) there when it stops
 //
 // Phases, on one server (WORKERS=1) unless said: each round runs the bare framework's ceiling (Apollo
@@ -33,7 +34,7 @@ import { seedUsers, signInSessions, type Session } from './bench/client';
 import { rawBcryptRate, runPhase, type BcryptSample, type Sample } from './bench/measure';
 import { report, W } from './bench/report';
 import { query, startBareServer, startServer, stopServer, type Server } from './bench/server';
-import { CLIENT_CORES, CORES, settings } from './bench/settings';
+import { CLIENT_CORES, CORES, SERVER_CORE, settings } from './bench/settings';
 import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad, steadyMeLoad } from './bench/workloads';
 import { liveBench, liveReport, type LiveResult } from './bench/live';
 import { profilePart } from './bench/profile';
@@ -160,15 +161,33 @@ async function oneWorkerRound(server: Server, round: number, seeded: Seeded, bcr
       meLoad(W.meUnderLogin, c, seeded.accessTokens),
       loginLoad(W.loginBesideMe, settings.loginConnections, seeded.emails),
     ])),
-    // Latency is compared at one steady rate: flat out, p99 is mostly the queue of 32 connections, and
-    // it grows with whatever takes CPU away (the hashing thread holds one of the cores), loop or not.
-    ...(await runPhase(server, round, [steadyMeLoad(W.meSteady, c, seeded.accessTokens, settings.steadyRate)])),
-    ...(await runPhase(server, round, [
-      steadyMeLoad(W.meSteadyUnderLogin, c, seeded.accessTokens, settings.steadyRate),
-      loginLoad(W.loginBesideSteady, settings.loginConnections, seeded.emails),
-    ])),
   );
+  // Latency is compared at one steady rate: flat out, p99 is mostly the queue of 32 connections, and
+  // it grows with whatever takes CPU away (the hashing thread holds one of the cores), loop or not.
+  // Both steady phases run unpinned: UV_THREADPOOL_SIZE leaves the event loop a core beside the hashing
+  // thread, which a server confined to one core does not have (its loop and its hashing thread would
+  // take turns on it, and p99 would measure the scheduler's time slices).
+  pinServer(server, ALL_CORES);
+  pinSelf(ALL_CORES);
+  try {
+    samples.push(
+      ...(await runPhase(server, round, [steadyMeLoad(W.meSteady, c, seeded.accessTokens, settings.steadyRate)])),
+      ...(await runPhase(server, round, [
+        steadyMeLoad(W.meSteadyUnderLogin, c, seeded.accessTokens, settings.steadyRate),
+        loginLoad(W.loginBesideSteady, settings.loginConnections, seeded.emails),
+      ])),
+    );
+  } finally {
+    pinServer(server, SERVER_CORE);
+    pinSelf(CLIENT_CORES);
+  }
   return samples;
+}
+
+/** In pinned mode, moves every thread of the server's processes to `cores`. */
+function pinServer(server: Server, cores: string): void {
+  if (!settings.pin) return;
+  for (const pid of server.pids()) execFileSync('taskset', ['-a', '-cp', cores, String(pid)], { stdio: 'ignore' });
 }
 
 /**
