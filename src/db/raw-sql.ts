@@ -50,19 +50,24 @@ async function run<Row>(em: EntityManager, connection: PoolConnection, text: str
   }
 }
 
+/** One of the ORM's pool connections for `use`, given back to the pool after it. */
+async function withConnection<T>(em: EntityManager, use: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  const client = em.getConnection().getKnex().client;
+  const connection = (await client.acquireConnection()) as PoolConnection;
+  try {
+    return await use(connection);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
 /** One statement on one of the ORM's pool connections, outside any transaction (see rawTransaction). */
-export async function rawQuery<Row = Record<string, unknown>>(
+export function rawQuery<Row = Record<string, unknown>>(
   em: EntityManager,
   statement: Sql,
   values: readonly unknown[] = [],
 ): Promise<QueryResult<Row>> {
-  const client = em.getConnection().getKnex().client;
-  const connection = (await client.acquireConnection()) as PoolConnection;
-  try {
-    return await run<Row>(em, connection, statement.format(em, values));
-  } finally {
-    await client.releaseConnection(connection);
-  }
+  return withConnection(em, (connection) => run<Row>(em, connection, statement.format(em, values)));
 }
 
 /**
@@ -76,11 +81,9 @@ export async function rawQuery<Row = Record<string, unknown>>(
  * - It commits what `work` wrote when `work` returns, and rolls back when anything throws; a connection
  *   that cannot even roll back is not handed out again.
  */
-export async function rawTransaction<T>(em: EntityManager, work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-  const client = em.getConnection().getKnex().client;
-  const connection = (await client.acquireConnection()) as PoolConnection;
-  const tx: SqlTransaction = { query: (statement, values = []) => run(em, connection, statement.format(em, values)) };
-  try {
+export function rawTransaction<T>(em: EntityManager, work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+  return withConnection(em, async (connection) => {
+    const tx: SqlTransaction = { query: (statement, values = []) => run(em, connection, statement.format(em, values)) };
     await run(em, connection, 'BEGIN;');
     let result: T;
     try {
@@ -94,7 +97,5 @@ export async function rawTransaction<T>(em: EntityManager, work: (tx: SqlTransac
     }
     await run(em, connection, 'COMMIT;');
     return result;
-  } finally {
-    await client.releaseConnection(connection);
-  }
+  });
 }

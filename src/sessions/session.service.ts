@@ -95,7 +95,7 @@ export class SessionService {
       session.expiresAt,
       client.ip,
       client.userAgent,
-      textArray(session.amr),
+      em.getPlatform().marshallArray(session.amr),
       hashRefreshToken(refreshToken),
     ]);
     if (!rows[0]) return undefined;
@@ -115,13 +115,13 @@ export class SessionService {
    */
   async rotate(em: EntityManager, presented: string, { requireVerifiedEmail = false } = {}): Promise<RotationOutcome> {
     if (!isRefreshTokenFormat(presented)) throw refreshTokenRefused(AuthReason.TOKEN_INVALID);
-    const tokens = { hash: hashRefreshToken(presented), child: this.rotation.childOf(presented) };
-    const childHash = hashRefreshToken(tokens.child);
+    const child = this.rotation.childOf(presented);
+    const tokens: RotationTokens = { hash: hashRefreshToken(presented), child, childHash: hashRefreshToken(child) };
     const now = new Date();
     const idleSince = new Date(now.getTime() - this.options.idleTimeoutSeconds * 1000);
-    const { rows } = await rawQuery<SessionRow>(em, ROTATE_IF_LIVE, [tokens.hash, childHash, now, idleSince, requireVerifiedEmail]);
+    const { rows } = await rawQuery<SessionRow>(em, ROTATE_IF_LIVE, [tokens.hash, tokens.childHash, now, idleSince, requireVerifiedEmail]);
     if (rows[0]) return { kind: 'rotated', session: sessionState(rows[0]), user: em.map(User, userColumns(rows[0])), refreshToken: tokens.child };
-    return this.rotateChecked(em, tokens, childHash, requireVerifiedEmail);
+    return this.rotateChecked(em, tokens, requireVerifiedEmail);
   }
 
   /**
@@ -130,12 +130,7 @@ export class SessionService {
    * the user, changing or resetting the password, a logout, an admin's revocation) revokes the session row,
    * which both lock, so whichever commits first wins and the other sees it.
    */
-  private async rotateChecked(
-    em: EntityManager,
-    tokens: { hash: string; child: string },
-    childHash: string,
-    requireVerifiedEmail: boolean,
-  ): Promise<RotationOutcome> {
+  private async rotateChecked(em: EntityManager, tokens: RotationTokens, requireVerifiedEmail: boolean): Promise<RotationOutcome> {
     const found = await rawTransaction(em, async (tx) => {
       // Locks the token, then its session (the order of FOR UPDATE OF): every refresh of a session, and
       // every revocation, takes its turn on the session row. A locked row that changed while this waited is
@@ -158,7 +153,7 @@ export class SessionService {
         // The grace window hands out the token this one became, as long as that one is still live. Read
         // now, after the lock: the refresh that rotated this token (and stored that one) may have committed
         // while this one waited, after the statement above had started.
-        const current = withinGrace ? (await tx.query<{ rotated: boolean }>(SUCCESSOR, [childHash])).rows[0] : undefined;
+        const current = withinGrace ? (await tx.query<{ rotated: boolean }>(SUCCESSOR, [tokens.childHash])).rows[0] : undefined;
         if (!current || current.rotated) {
           await tx.query(REVOKE_FOR_REUSE, [session.id, now, RevokeReason.REFRESH_TOKEN_REUSE]);
           return { kind: 'reused' as const, session, user };
@@ -167,7 +162,7 @@ export class SessionService {
       } else {
         // Rotated now, here: the one statement found it spent, or its session or user not as they must be,
         // and that changed since.
-        await tx.query(ROTATE, [tokens.hash, childHash, session.id, now]);
+        await tx.query(ROTATE, [tokens.hash, tokens.childHash, session.id, now]);
       }
       session.lastUsedAt = now;
       return { kind: 'rotated' as const, session, user };
@@ -249,6 +244,13 @@ type SessionRow = Record<string, unknown> & {
   's.revoked_at_ms': number | null;
 };
 
+/** The presented token's hash, the token it becomes (rotation.childOf), and that one's hash. */
+interface RotationTokens {
+  hash: string;
+  child: string;
+  childHash: string;
+}
+
 /** A row of LOCK_TOKEN_AND_SESSION: SessionRow, and when the token was spent. */
 type LockedRow = SessionRow & { 't.rotated_at_ms': number | null };
 
@@ -294,7 +296,7 @@ const LOCK_TOKEN_AND_SESSION = new Sql(`select u.*, ${ms('t.rotated_at')} as "t.
 
 /**
  * startIfUnchanged: $1 the user, $2 the checked hash, $3 the session's id, $4 now, $5 its absolute end,
- * $6 and $7 the client's address and user agent, $8 the amr (an array literal), $9 the refresh token's hash.
+ * $6 and $7 the client's address and user agent, $8 the amr (an array literal, as the ORM writes Session.amr), $9 the refresh token's hash.
  */
 const START_IF_UNCHANGED = new Sql(`with u as (
     select * from users where id = $1::uuid and password_hash = $2::text and disabled_at is null for share
@@ -308,9 +310,6 @@ const START_IF_UNCHANGED = new Sql(`with u as (
     insert into refresh_tokens (token_hash, session_id, created_at, rotated_at) select $9::text, s.id, $4::timestamptz, null from s
   )
   select u.* from u, s`);
-
-/** A text[] literal: each value double-quoted, with its quotes and backslashes escaped. */
-const textArray = (values: readonly string[]) => `{${values.map((value) => `"${value.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 
 /** A first presentation: the token is spent, the one it becomes is stored, the session was used now. */
 const ROTATE = new Sql(`with spent as (update refresh_tokens set rotated_at = $4::timestamptz where token_hash = $1::text),
