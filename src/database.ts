@@ -4,7 +4,7 @@ import type { Config } from './config';
 import { checkDatabaseUrl } from './db/connect-errors';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
 import { ormOptions } from './orm-options';
-import { scopeTransactionContextToTransactions } from './db/transaction-context';
+import { scopeOrmContextsToTheirWork } from './db/transaction-context';
 
 export interface Database {
   orm: MikroORM;
@@ -37,7 +37,7 @@ export async function openDatabase(
   }
   let orm: MikroORM;
   // Before the migrations, the first transactions.
-  scopeTransactionContextToTransactions();
+  scopeOrmContextsToTheirWork();
   try {
     orm = await MikroORM.init({
       ...ormOptions({
