@@ -145,6 +145,8 @@ export function standardOutputWritten(timeoutMs = 1_000): Promise<void> {
 
 // A request id a client or proxy sends is kept when it is plain; anything else (too long, control
 // characters, quotes) is replaced, so it can neither forge log lines nor bloat them.
+/** The key of the request id in every line a request logs. */
+const REQUEST_ID_LABEL = 'requestId';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Fastify's logger and request-id settings: pino JSON lines, or pino-pretty in development. */
@@ -170,12 +172,12 @@ export function loggingOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): 
       return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
     },
     // One line per request, written below, instead of Fastify's two.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LABEL }),
   };
 }
 
-/** pino's own numbers and fields for the access line (its defaults: level labels, epoch time, `msg`). */
-const INFO = 30;
+/** pino's own level number and internals for the access line (its defaults: level numbers, epoch time, `msg`). */
+const INFO = pino.levels.values.info;
 const { streamSym, chindingsSym } = pino.symbols;
 
 /**
@@ -203,7 +205,7 @@ export function registerAccessLog(fastify: FastifyInstance): void {
       const trace = request.graphqlTrace;
       const path = pathOf(request.url);
       let line =
-        `{"level":${INFO},"time":${Date.now()}${internals[chindingsSym] as string},"requestId":${JSON.stringify(request.id)},` +
+        `{"level":${INFO},"time":${Date.now()}${internals[chindingsSym] as string},"${REQUEST_ID_LABEL}":${JSON.stringify(request.id)},` +
         `"method":${JSON.stringify(request.method)}${path === undefined ? '' : `,"path":${JSON.stringify(path)}`},` +
         `"status":${reply.statusCode},"durationMs":${Math.round(reply.elapsedTime * 10) / 10}`;
       if (trace) {
