@@ -20,6 +20,7 @@
 //                           process (autocannon) on the others; the 2-worker phases and the two steady-rate
 //                           `me` phases (p99 alone and beside logins) are never pinned
 //   BENCH_CPU_PROF=<folder> every server writes a V8 CPU profile (.cpuprofile) there when it stops
+// To compare two builds (or V8 flags) side by side in interleaved bursts, see scripts/bench-ab.js (npm run bench:ab).
 //
 // Phases, on one server (WORKERS=1) unless said: each round runs the bare framework's ceiling (Apollo
 // Server + Fastify, `{ __typename }`, no plugins: scripts/bench/bare-server.js), ceiling, me, login, raw bcrypt (as many

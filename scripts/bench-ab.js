@@ -1,0 +1,165 @@
+'use strict';
+// npm run bench:ab -- <ceiling|me> <pairs> <seconds> name=<server> ...
+//
+// Interleaved A/B of servers that run at the same time: each <server> is `bare` (scripts/bench/bare-server.js)
+// or the path of a built Gatehouse entry point (e.g. dist/src/main.js, or a copy of an older build's dist),
+// optionally followed by `@` and extra V8 flags separated by commas (`dist/src/main.js@--max-semi-space-size=8`).
+// Every server runs on core 0 (taskset), this process and its load on core 1. After warm-ups, each pair is one
+// burst of <seconds> per server, in rotated order; the answer is the median CPU per request (/proc, from the
+// burst's start until the server is idle again) and the median of the per-pair ratios to the first server,
+// so that what moves the machine between pairs cancels out within a pair. Each Gatehouse server registers a
+// few users first (as any running server has written rows). Traffic goes to 127.0.0.1 only.
+//   BENCH_DATABASE_URL  PostgreSQL server to create a scratch database on (default the local `test` one)
+// Example: npm run build && npm run bench:ab -- ceiling 10 2 bare=bare now=dist/src/main.js
+const { execFileSync, spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { readFileSync, readdirSync } = require('node:fs');
+const { join, resolve } = require('node:path');
+const autocannon = require('autocannon');
+const { Client } = require('pg');
+const { NODE_FLAGS } = require('./node-flags');
+
+const ROOT = join(__dirname, '..');
+const PASSWORD = 'correct horse battery staple';
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return Number.isInteger(middle) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[Math.floor(middle)];
+};
+
+/** CPU time (user + system) of every thread of `pid` so far, in µs. */
+function cpuMicros(pid) {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1].split(' ');
+    total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  }
+  return total;
+}
+
+async function untilIdle(pid) {
+  for (let quiet = 0; quiet < 2;) {
+    const before = cpuMicros(pid);
+    await sleep(100);
+    quiet = cpuMicros(pid) - before < 5000 ? quiet + 1 : 0;
+  }
+}
+
+async function admin(url, sql) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main() {
+  const [workload, pairs = '8', seconds = '2', ...specs] = process.argv.slice(2);
+  if (!['ceiling', 'me'].includes(workload) || specs.length === 0)
+    throw new Error('usage: bench:ab <ceiling|me> <pairs> <seconds> name=<bare|main.js[@flags]> ...');
+  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+  const dbName = `gatehouse_ab_${Date.now()}`;
+  await admin(adminUrl, `create database "${dbName}"`);
+  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
+  const jwtSecret = randomBytes(48).toString('base64');
+  const servers = [];
+  try {
+    let port = 4700 + Math.floor(Math.random() * 200);
+    for (const spec of specs) {
+      const name = spec.slice(0, spec.indexOf('='));
+      const [entry, flags = ''] = spec.slice(spec.indexOf('=') + 1).split('@');
+      const env = {
+        ...process.env,
+        NODE_OPTIONS: [...NODE_FLAGS, ...flags.split(',').filter(Boolean)].join(' '),
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        WORKERS: '1',
+        UV_THREADPOOL_SIZE: '1',
+        JWT_SECRET: jwtSecret,
+        ACCESS_TOKEN_TTL: '1h',
+        BCRYPT_COST: '10',
+        LOG_LEVEL: 'info',
+        // Each Gatehouse server's registrations (below) would otherwise meet the limit.
+        RATE_LIMIT_REGISTER_IP: '100000000/1m',
+      };
+      const script = entry === 'bare' ? join(ROOT, 'scripts/bench/bare-server.js') : resolve(entry);
+      const child = spawn('taskset', ['-c', '0', process.execPath, script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      child.stdout.resume();
+      const server = { name, bare: entry === 'bare', child, url: `http://127.0.0.1:${port++}`, results: [] };
+      servers.push(server);
+      for (let i = 0; !(await fetch(`${server.url}/healthz`).catch(() => undefined))?.ok; i++) {
+        if (i > 150 || child.exitCode !== null) throw new Error(`${name} did not start`);
+        await sleep(200);
+      }
+    }
+    const tokens = [];
+    for (const server of servers.filter((s) => !s.bare)) {
+      for (let i = 0; i < 10; i++) {
+        const input = { email: `ab-${Date.now()}-${server.name}-${i}@example.com`, password: PASSWORD };
+        const response = await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }', variables: { input } }),
+        });
+        const answer = await response.json();
+        if (!answer.data) throw new Error(`${server.name} refused a registration: ${JSON.stringify(answer.errors)}`);
+        tokens.push(answer.data.register.accessToken);
+      }
+    }
+    const pick = () => tokens[Math.floor(Math.random() * tokens.length)];
+    const load =
+      workload === 'me'
+        ? {
+            body: JSON.stringify({ query: '{ me { id email role } }' }),
+            requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${pick()}` } }) }],
+          }
+        : { body: JSON.stringify({ query: '{ __typename }' }) };
+    const burst = async (server, duration) => {
+      await untilIdle(server.child.pid);
+      const before = cpuMicros(server.child.pid);
+      const result = await autocannon({
+        url: `${server.url}/graphql`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        connections: 32,
+        duration,
+        ...load,
+      });
+      await untilIdle(server.child.pid);
+      return {
+        micros: (cpuMicros(server.child.pid) - before) / result.requests.sent,
+        rps: result.requests.average,
+        failed: result.non2xx + result.errors,
+      };
+    };
+    for (let i = 0; i < 3; i++) for (const server of servers) await burst(server, 3);
+    for (let pair = 0; pair < Number(pairs); pair++) {
+      for (const server of pair % 2 ? [...servers].reverse() : servers) server.results.push(await burst(server, Number(seconds)));
+    }
+    const [base] = servers;
+    for (const { name, results, bare } of servers) {
+      const ratios = results.map((r, i) => r.micros / base.results[i].micros);
+      const failed = results.reduce((sum, r) => sum + r.failed, 0);
+      console.log(
+        `${name.padEnd(10)} CPU ${median(results.map((r) => r.micros)).toFixed(1)} µs/request, ${median(results.map((r) => r.rps)).toFixed(0)} req/s, ` +
+          `CPU / ${base.name} ${median(ratios).toFixed(3)} [${ratios.map((r) => r.toFixed(2)).join(' ')}]${failed && !(bare && workload === 'me') ? `, ${failed} failed` : ''}`,
+      );
+    }
+  } finally {
+    for (const { child } of servers) child.kill('SIGTERM');
+    await sleep(1000);
+    await admin(adminUrl, `drop database if exists "${dbName}" with (force)`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
