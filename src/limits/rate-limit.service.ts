@@ -70,18 +70,39 @@ export class RateLimitService {
 
   /** A successful login clears the account's count. */
   async clearAccount(email: string, ip: string | null): Promise<void> {
-    await Promise.all([this.account.delete(accountKey(email)), this.accountFromIp.delete(accountKey(`${email}|${ipKey(ip)}`))]);
+    await deleteAll([
+      [this.account, accountKey(email)],
+      [this.accountFromIp, accountKey(`${email}|${ipKey(ip)}`)],
+    ]);
   }
 }
 
 /** Consumes a point on every limiter; when any refuses, RATE_LIMITED with the longest wait among them. */
 async function consumeAll(steps: [RateLimiterAbstract, string][]): Promise<void> {
-  const results = await Promise.allSettled(steps.map(([limiter, key]) => limiter.consume(key)));
+  const table = sharedTable(steps);
+  const results = table
+    ? await table.consume(steps as [TableLimiter, string][])
+    : await Promise.allSettled(steps.map(([limiter, key]) => limiter.consume(key)));
   const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (refused.length === 0) return;
   const waits = refused.filter((r): r is RateLimiterRes => r instanceof RateLimiterRes).map((r) => r.msBeforeNext);
   if (waits.length === 0) throw refused[0] instanceof Error ? refused[0] : new Error(String(refused[0]));
   throw rateLimited(Math.max(...waits));
+}
+
+/** Deletes every limiter's count for its key. */
+async function deleteAll(steps: [RateLimiterAbstract, string][]): Promise<void> {
+  const table = sharedTable(steps);
+  if (table) await table.delete(steps as [TableLimiter, string][]);
+  else await Promise.all(steps.map(([limiter, key]) => limiter.delete(key)));
+}
+
+/** The one table all of `steps` keep their counts in, when there is one and more than one step: one statement serves them all. */
+function sharedTable(steps: [RateLimiterAbstract, string][]): RateLimitTable | undefined {
+  if (steps.length < 2) return undefined;
+  const [[first]] = steps;
+  if (!(first instanceof TableLimiter)) return undefined;
+  return steps.every(([limiter]) => limiter instanceof TableLimiter && limiter.table === first.table) ? first.table : undefined;
 }
 
 /**
@@ -114,36 +135,110 @@ export function chooseStore(redis: Redis | undefined, orm: MikroORM, embedded: b
   return embedded ? memoryStore : postgresStore(orm);
 }
 
-const options = (name: string, { points, durationSeconds }: RateLimit): Omit<IRateLimiterStoreOptions, 'storeClient'> => ({
+const options = (
+  name: string,
+  { points, durationSeconds }: RateLimit,
+): Omit<IRateLimiterStoreOptions, 'storeClient'> & { insuranceLimiter: RateLimiterMemory } => ({
   keyPrefix: `gh-${name}`,
   points,
   duration: durationSeconds,
   insuranceLimiter: new RateLimiterMemory({ keyPrefix: `gh-${name}`, points, duration: durationSeconds }),
 });
 
+type Query = (text: string, values: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
+
 /** Limiters on the rate_limits table, through the ORM's pool (unnamed statements: safe on the embedded database too). */
 export function postgresStore(orm: MikroORM): StoreFactory {
   const knex = orm.em.getConnection().getKnex();
-  const pool = {
-    async query({ text, values }: { text: string; values: unknown[] }) {
-      const connection = await knex.client.acquireConnection();
-      try {
-        return await connection.query({ text, values });
-      } finally {
-        await knex.client.releaseConnection(connection);
-      }
-    },
+  const query: Query = async (text, values) => {
+    const connection = await knex.client.acquireConnection();
+    try {
+      return await connection.query({ text, values });
+    } finally {
+      await knex.client.releaseConnection(connection);
+    }
   };
-  return (name, limit) =>
-    new RateLimiterPostgres({
-      ...options(name, limit),
-      storeClient: pool,
-      storeType: 'pool',
-      tableName: 'rate_limits',
-      tableCreated: true,
-      // Expired rows are deleted by the housekeeping purge.
-      clearExpiredByTimeout: false,
+  const table = new RateLimitTable(query);
+  return (name, limit) => {
+    const shared = options(name, limit);
+    return new TableLimiter(
+      {
+        ...shared,
+        storeClient: { query: ({ text, values }: { text: string; values: unknown[] }) => query(text, values) },
+        storeType: 'pool',
+        tableName: RateLimitTable.NAME,
+        tableCreated: true,
+        // Expired rows are deleted by the housekeeping purge.
+        clearExpiredByTimeout: false,
+      },
+      table,
+      shared.insuranceLimiter,
+    );
+  };
+}
+
+/** rate-limiter-flexible's PostgreSQL limiter, which knows the table it shares with the others of its store. */
+class TableLimiter extends RateLimiterPostgres {
+  constructor(
+    options: ConstructorParameters<typeof RateLimiterPostgres>[0],
+    readonly table: RateLimitTable,
+    /** The in-process limiter that answers while the table cannot (the library's insuranceLimiter). */
+    readonly insurance: RateLimiterMemory,
+  ) {
+    super(options);
+  }
+}
+
+/**
+ * Several limiters' counts in one statement (a login counts two, and clears two), where each limiter
+ * would send its own. The rows and the arithmetic are rate-limiter-flexible's (RateLimiterPostgres
+ * `_upsert`: a count whose window has passed starts again at 1 with a new window), and so is the
+ * answer (`_getRateLimiterRes`), so the limiters can still serve one key alone. Rows are written in key
+ * order, so two statements never wait on each other's rows crosswise. If the statement fails, each
+ * limiter's in-process insurance limiter answers, as the library's own fallback does.
+ */
+class RateLimitTable {
+  static readonly NAME = 'rate_limits';
+
+  constructor(private readonly query: Query) {}
+
+  async consume(steps: [TableLimiter, string][]): Promise<PromiseSettledResult<RateLimiterRes>[]> {
+    const now = Date.now();
+    const keys = steps.map(([limiter, key]) => limiter.getKey(key));
+    const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+    const values: unknown[] = [now];
+    const rows = order.map((i) => `($${values.push(keys[i])}, 1, $${values.push(now + steps[i][0].msDuration)})`);
+    let answer: { rows: Record<string, unknown>[] };
+    try {
+      answer = await this.query(
+        `insert into ${RateLimitTable.NAME} (key, points, expire) values ${rows.join(', ')}
+         on conflict (key) do update set
+           points = case when ${RateLimitTable.NAME}.expire <= $1 then excluded.points else ${RateLimitTable.NAME}.points + excluded.points end,
+           expire = case when ${RateLimitTable.NAME}.expire <= $1 then excluded.expire else ${RateLimitTable.NAME}.expire end
+         returning key, points, expire`,
+        values,
+      );
+    } catch {
+      return Promise.allSettled(steps.map(([limiter, key]) => limiter.insurance.consume(key)));
+    }
+    const byKey = new Map(answer.rows.map((row) => [String(row.key), row]));
+    return steps.map(([limiter], i): PromiseSettledResult<RateLimiterRes> => {
+      const row = byKey.get(keys[i]);
+      if (!row) return { status: 'rejected', reason: new Error(`rate_limits returned no row for a limiter of ${limiter.keyPrefix}`) };
+      const consumed = Number(row.points);
+      const res = new RateLimiterRes(Math.max(limiter.points - consumed, 0), Math.max(Number(row.expire) - Date.now(), 0), consumed, consumed === 1);
+      return consumed > limiter.points ? { status: 'rejected', reason: res } : { status: 'fulfilled', value: res };
     });
+  }
+
+  async delete(steps: [TableLimiter, string][]): Promise<void> {
+    const keys = steps.map(([limiter, key]) => limiter.getKey(key)).sort();
+    try {
+      await this.query(`delete from ${RateLimitTable.NAME} where key = any($1::varchar[])`, [keys]);
+    } catch {
+      await Promise.all(steps.map(([limiter, key]) => limiter.insurance.delete(key)));
+    }
+  }
 }
 
 /**
