@@ -11,6 +11,7 @@ import { parseEmail, type EmailCheck } from '../users/email';
 import { emailSkeleton, mixedScriptProblem } from '../users/lookalike';
 import { Role } from '../users/role';
 import { User } from '../users/user.entity';
+import { userByEmail } from '../users/user.service';
 import { DEFAULT_ACCOUNT_OPTIONS, type AccountOptions } from './account-notifier';
 import type { AuthPayload } from './auth.payload';
 import type { PasswordHasher } from './password-hasher';
@@ -103,7 +104,7 @@ export class AuthService {
     // Keyed by what was typed, whether or not such an account exists, and counted before any hashing.
     const accountKey = email.ok ? email.email : input.email.trim().toLowerCase();
     await this.limits.consumeAccountAttempt(accountKey, client.ip).catch((error: unknown) => this.refusedByAccountLimit(em, error, email, client));
-    const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
+    const user = email.ok ? await userByEmail(em, email.email) : null;
     // The hash bcrypt checks, kept apart from `user`, which a later re-read updates in place.
     const checkedHash = user?.passwordHash;
     const valid = checkedHash ? await this.passwords.verify(input.password, checkedHash) : await this.passwords.verifyNothing(input.password);
@@ -159,7 +160,7 @@ export class AuthService {
    */
   private async refusedByAccountLimit(em: EntityManager, error: unknown, email: EmailCheck, client: ClientInfo): Promise<never> {
     if (error instanceof AppError && error.code === ErrorCode.RATE_LIMITED) {
-      const user = email.ok ? await em.findOne(User, { email: email.email }) : null;
+      const user = email.ok ? await userByEmail(em, email.email) : null;
       await this.events.record({ type: SecurityEventType.ACCOUNT_LOCKED, userId: user?.id ?? null, client });
     }
     throw error;

@@ -47,7 +47,7 @@ export class ChallengeService implements SecondFactor {
   ) {}
 
   async enrolled(em: EntityManager, userId: string): Promise<boolean> {
-    return (await this.factors.confirmed(em, userId)) !== null;
+    return this.factors.anyConfirmed(em, userId);
   }
 
   async challenge(em: EntityManager, user: User, client: ClientInfo): Promise<MfaChallenge> {

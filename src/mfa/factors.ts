@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { rawQuery, Sql } from '../db/raw-sql';
 import { AMR } from '../auth/sign-in.service';
 import { MfaMethod } from '../auth/login-result';
 import { NO_PASSKEYS, type PasskeyFactor } from './passkey-factor';
@@ -8,6 +9,8 @@ import { RecoveryCode } from './recovery-code.entity';
 import { hashRecoveryCode, newRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-codes';
 import { TotpFactor } from './totp-factor.entity';
 import { matchTotp } from './totp';
+
+const ANY_CONFIRMED = new Sql('select exists (select 1 from totp_factors where user_id = $1::uuid and confirmed_at is not null) as enrolled');
 
 /** A second factor that was proven and spent: how (RFC 8176) and, for a recovery code, how many remain. */
 export interface ProvenFactor {
@@ -38,6 +41,12 @@ export class Factors {
   /** The confirmed TOTP factor, if any. */
   confirmed(em: EntityManager, userId: string, lock = false): Promise<TotpFactor | null> {
     return em.findOne(TotpFactor, { user: userId, confirmedAt: { $ne: null } }, lock ? { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } : {});
+  }
+
+  /** Whether the user has a confirmed TOTP factor: one plain statement, for login's hot path. */
+  async anyConfirmed(em: EntityManager, userId: string): Promise<boolean> {
+    const { rows } = await rawQuery<{ enrolled: boolean }>(em, ANY_CONFIRMED, [userId]);
+    return rows[0].enrolled;
   }
 
   /** The secret of a factor; a secret sealed with ENCRYPTION_KEY_PREVIOUS is sealed again with the current key. */
