@@ -11,6 +11,8 @@
 //   --max-old-space-size=512  a 512 MB heap limit, which also makes V8 collect the old generation before it
 //                             grows to several times its live size
 // Together they keep RSS under load well under what V8's defaults reach (docs/OPERATIONS.md, Memory).
+// One more V8 setting, --no-allocation-site-pretenuring, is set by the server itself (src/main.ts, serve):
+// NODE_OPTIONS refuses it, and it must hold however the server is started.
 // Plain JavaScript: it runs before anything is compiled.
 const NODE_FLAGS = Object.freeze(['--max-semi-space-size=16', '--max-old-space-size=512']);
 
