@@ -4,6 +4,8 @@
 //
 //   BENCH_DATABASE_URL      PostgreSQL server to create a scratch database on (default the local `test` one)
 //   BENCH_DURATION          seconds per workload per round (default 5)   BENCH_ROUNDS  rounds (default 3)
+//   BENCH_TRIOS             trios of bursts per round for the bare framework, ceiling and me (default 3)
+//   BENCH_BURST_SECONDS     seconds per burst of those trios (default 2)
 //   BENCH_CONNECTIONS       concurrent connections (default 32)          BENCH_REVOKED revoked rows (default 1000000)
 //   BENCH_BCRYPT_COST       bcrypt cost for the run (default 10)
 //   BENCH_LOGIN_CONNECTIONS login connections run beside the `me` load to keep the hashing threads busy (default 8)
@@ -22,13 +24,14 @@
 //   BENCH_CPU_PROF=<folder> every server writes a V8 CPU profile (.cpuprofile) there when it stops
 // To compare two builds (or V8 flags) side by side in interleaved bursts, see scripts/bench-ab.js (npm run bench:ab).
 //
-// Phases, on one server (WORKERS=1) unless said: each round runs the bare framework's ceiling (Apollo
-// Server + Fastify, `{ __typename }`, no plugins: scripts/bench/bare-server.js), ceiling, me, login, raw bcrypt (as many
+// Phases, on one server (WORKERS=1) unless said: each round runs BENCH_TRIOS trios of short bursts of the
+// bare framework's ceiling (Apollo Server + Fastify, `{ __typename }`, no plugins: scripts/bench/bare-server.js),
+// ceiling and me (pairedBursts, below), then login, raw bcrypt (as many
 // compares in flight as the server's thread pool, then as many as cores), refresh, mixed, me beside a
 // login load, and me at a steady rate alone and beside a login load; then two fresh servers, on an empty
 // database and on one holding BENCH_REVOKED revoked rows, run `me` alternately each round (and ceiling on
 // the second); then the first server restarts with WORKERS=2 and each round runs ceiling and me once more.
-// With the defaults: 45 durations of 5 s, about 4 minutes of build, seeding, warm-ups and waits, and ~20 s
+// With the defaults: 36 durations of 5 s and 27 bursts of 2 s, about 4 minutes of build, seeding, warm-ups and waits, and ~20 s
 // for the 1M-row insert: 8-9 minutes on 2 cores.
 import { threadPoolSize } from '../src/config';
 import { seedUsers, signInSessions, type Session } from './bench/client';
@@ -36,7 +39,7 @@ import { rawBcryptRate, runPhase, type BcryptSample, type Sample } from './bench
 import { report, W } from './bench/report';
 import { query, startBareServer, startServer, stopServer, type Server } from './bench/server';
 import { CLIENT_CORES, CORES, SERVER_CORE, settings } from './bench/settings';
-import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad, steadyMeLoad } from './bench/workloads';
+import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad, steadyMeLoad, type Load } from './bench/workloads';
 import { liveBench, liveReport, type LiveResult } from './bench/live';
 import { profilePart } from './bench/profile';
 import { execFileSync } from 'node:child_process';
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
       await runPhase(framework, 0, [ceilingLoad('warm-up bare', settings.connections)], WARM_UP_SECONDS);
     }
     for (let round = 1; round <= settings.rounds; round++) {
-      samples.push(...(await runPhase(framework, round, [ceilingLoad(W.bare, settings.connections)])));
+      samples.push(...(await pairedBursts(framework, server, round, seeded)));
       samples.push(...(await oneWorkerRound(server, round, seeded, bcrypt)));
     }
     await stopServer(framework);
@@ -149,13 +152,34 @@ async function warmUp(server: Server, seeded: Seeded): Promise<void> {
   }
 }
 
+/**
+ * The workloads whose ratios to the bare framework are targets (ceiling CPU, `me` req/s): the bare
+ * framework's ceiling, Gatehouse's ceiling and `me`, in bursts of BENCH_BURST_SECONDS taken one after the
+ * other, BENCH_TRIOS trios a round, in alternating order. Each trio counts as a round of its own (numbered
+ * on across rounds), so each ratio is the median of per-trio ratios: on this VM the whole machine's speed
+ * moves by a third from one 5-s phase to the next (BENCHMARKS.md showed the bare framework faster than
+ * Gatehouse in one round), and a trio's bursts are seconds apart. The method of npm run bench:ab.
+ */
+async function pairedBursts(framework: Server, server: Server, round: number, seeded: Seeded): Promise<Sample[]> {
+  const c = settings.connections;
+  const samples: Sample[] = [];
+  for (let k = 0; k < settings.trios; k++) {
+    const trio = (round - 1) * settings.trios + k + 1;
+    const bursts: [Server, Load][] = [
+      [framework, ceilingLoad(W.bare, c)],
+      [server, ceilingLoad(W.ceiling, c)],
+      [server, meLoad(W.me, c, seeded.accessTokens)],
+    ];
+    for (const [target, load] of trio % 2 === 1 ? bursts : [...bursts].reverse()) {
+      samples.push(...(await runPhase(target, trio, [load], settings.burstSeconds)));
+    }
+  }
+  return samples;
+}
+
 async function oneWorkerRound(server: Server, round: number, seeded: Seeded, bcrypt: BcryptSample[]): Promise<Sample[]> {
   const c = settings.connections;
-  const samples = [
-    ...(await runPhase(server, round, [ceilingLoad(W.ceiling, c)])),
-    ...(await runPhase(server, round, [meLoad(W.me, c, seeded.accessTokens)])),
-    ...(await runPhase(server, round, [loginLoad(W.login, c, seeded.emails)])),
-  ];
+  const samples = [...(await runPhase(server, round, [loginLoad(W.login, c, seeded.emails)]))];
   // Right after login, on the same otherwise idle machine, at the same cost and thread count.
   bcrypt.push(await rawBcryptRate(round, server.threadPoolSize));
   // On every core, as its name says, while the server is idle; then back off the server's core.
