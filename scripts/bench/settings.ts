@@ -24,8 +24,8 @@ export const settings = {
   duration: positiveInt('BENCH_DURATION', 5),
   rounds: positiveInt('BENCH_ROUNDS', 3),
   /** Trios of short bursts per round (bare framework ceiling, ceiling, me: see pairedBursts in scripts/bench.ts), and their seconds. */
-  trios: positiveInt('BENCH_TRIOS', 3),
-  burstSeconds: positiveInt('BENCH_BURST_SECONDS', 2),
+  trios: positiveInt('BENCH_TRIOS', 2),
+  burstSeconds: positiveInt('BENCH_BURST_SECONDS', 5),
   connections: positiveInt('BENCH_CONNECTIONS', 32),
   loginConnections: positiveInt('BENCH_LOGIN_CONNECTIONS', 8),
   /** `me` per second for the latency comparison with and without logins: well below saturation either way. */
