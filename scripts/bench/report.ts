@@ -102,6 +102,22 @@ function pairedRatio(
   return { measured: median(perRound.map((r) => r.ratio).filter(Number.isFinite)), perRound };
 }
 
+/** A trio workload's samples (scripts/bench.ts, pairedBursts) as one per round: the median of that round's trios. */
+function roundsOfTrios(samples: Sample[], workload: string): Sample[] {
+  const byRound = new Map<number, Sample[]>();
+  for (const sample of samples.filter((s) => s.workload === workload)) {
+    const round = Math.ceil(sample.round / settings.trios);
+    byRound.set(round, [...(byRound.get(round) ?? []), sample]);
+  }
+  return [...byRound].map(([round, trios]) => ({
+    ...trios[0],
+    round,
+    p99: median(trios.map((s) => s.p99)),
+    requestsPerSecond: median(trios.map((s) => s.requestsPerSecond)),
+    cpuMicrosPerRequest: median(trios.map((s) => s.cpuMicrosPerRequest)),
+  }));
+}
+
 const bcryptMedian = (facts: RunFacts, parallel: number, field: 'comparesPerSecond' | 'cpuMicrosPerCompare' = 'comparesPerSecond') =>
   median(facts.bcrypt.filter((b) => b.parallel === parallel).map((b) => b[field]));
 
@@ -147,7 +163,8 @@ function ratiosOf(rows: Record<string, Row>, facts: RunFacts): Ratio[] {
     },
     {
       name: `context: p99 of me flat out beside ${settings.loginConnections} login connections / me flat out alone`,
-      ...pairedRatio(facts.samples, W.meUnderLogin, W.me, 'p99'),
+      // `me` runs in trios (numbered on across rounds), the load beside logins once a round: paired by round.
+      ...pairedRatio([...facts.samples.filter((s) => s.workload !== W.me), ...roundsOfTrios(facts.samples, W.me)], W.meUnderLogin, W.me, 'p99'),
     },
     {
       name: 'highest RSS of one server process, any workload (MB)',
