@@ -1,5 +1,5 @@
 'use strict';
-// npm run bench:ab -- <ceiling|me> <pairs> <seconds> name=<server> ...
+// npm run bench:ab -- <ceiling|me|login> <pairs> <seconds> name=<server> ...
 //
 // Interleaved A/B of servers that run at the same time: each <server> is `bare` (scripts/bench/bare-server.js)
 // or the path of a built Gatehouse entry point (e.g. dist/src/main.js, or a copy of an older build's dist),
@@ -9,7 +9,12 @@
 // burst's start until the server is idle again) and the median of the per-pair ratios to the first server,
 // so that what moves the machine between pairs cancels out within a pair. Each Gatehouse server registers a
 // few users first (as any running server has written rows). Traffic goes to 127.0.0.1 only.
+// `login` signs those users in (8 connections) and counts each server's CPU outside its hashing thread (its
+// libuv pool has one thread, the one that uses the most CPU besides the main thread), after 30 s of logins
+// per server so that V8 has compiled the login path; `bare` cannot serve it.
 //   BENCH_DATABASE_URL  PostgreSQL server to create a scratch database on (default the local `test` one)
+//   BENCH_AB_USERS      users each Gatehouse server registers first (default 10; a server that has hashed
+//                       many passwords behaves differently: see src/main.ts, serve)
 // Example: npm run build && npm run bench:ab -- ceiling 10 2 bare=bare now=dist/src/main.js
 const { execFileSync, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
@@ -29,15 +34,18 @@ const median = (values) => {
   return Number.isInteger(middle) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[Math.floor(middle)];
 };
 
-/** CPU time (user + system) of every thread of `pid` so far, in µs. */
-function cpuMicros(pid) {
-  let total = 0;
+/** CPU time (user + system) of each thread of `pid` so far, in µs, by thread id. */
+function threadMicros(pid) {
+  const byThread = new Map();
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1].split(' ');
-    total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    byThread.set(task, ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS);
   }
-  return total;
+  return byThread;
 }
+
+/** CPU time (user + system) of every thread of `pid` so far, in µs. */
+const cpuMicros = (pid) => [...threadMicros(pid).values()].reduce((sum, micros) => sum + micros, 0);
 
 async function untilIdle(pid) {
   for (let quiet = 0; quiet < 2;) {
@@ -59,8 +67,10 @@ async function admin(url, sql) {
 
 async function main() {
   const [workload, pairs = '8', seconds = '2', ...specs] = process.argv.slice(2);
-  if (!['ceiling', 'me'].includes(workload) || specs.length === 0)
-    throw new Error('usage: bench:ab <ceiling|me> <pairs> <seconds> name=<bare|main.js[@flags]> ...');
+  if (!['ceiling', 'me', 'login'].includes(workload) || specs.length === 0)
+    throw new Error('usage: bench:ab <ceiling|me|login> <pairs> <seconds> name=<bare|main.js[@flags]> ...');
+  if (workload === 'login' && specs.some((spec) => spec.endsWith('=bare'))) throw new Error('bench:ab: the bare framework has no login');
+  const users = Number(process.env.BENCH_AB_USERS ?? 10);
   execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
   const dbName = `gatehouse_ab_${Date.now()}`;
@@ -86,8 +96,11 @@ async function main() {
         ACCESS_TOKEN_TTL: '1h',
         BCRYPT_COST: '10',
         LOG_LEVEL: 'info',
-        // Each Gatehouse server's registrations (below) would otherwise meet the limit.
+        // Each Gatehouse server's registrations and logins (below) would otherwise meet the limits.
         RATE_LIMIT_REGISTER_IP: '100000000/1m',
+        RATE_LIMIT_LOGIN_IP: '100000000/1m',
+        RATE_LIMIT_ACCOUNT_FAILURES: '100000000/1m',
+        RATE_LIMIT_ACCOUNT_LOCKOUT: '100000000/1h',
       };
       const script = entry === 'bare' ? join(ROOT, 'scripts/bench/bare-server.js') : resolve(entry);
       const child = spawn('taskset', ['-c', '0', process.execPath, script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -100,8 +113,9 @@ async function main() {
       }
     }
     const tokens = [];
+    const emails = [];
     for (const server of servers.filter((s) => !s.bare)) {
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < users; i++) {
         const input = { email: `ab-${Date.now()}-${server.name}-${i}@example.com`, password: PASSWORD };
         const response = await fetch(`${server.url}/graphql`, {
           method: 'POST',
@@ -111,19 +125,43 @@ async function main() {
         const answer = await response.json();
         if (!answer.data) throw new Error(`${server.name} refused a registration: ${JSON.stringify(answer.errors)}`);
         tokens.push(answer.data.register.accessToken);
+        emails.push(input.email);
       }
     }
     const pick = () => tokens[Math.floor(Math.random() * tokens.length)];
-    const load =
-      workload === 'me'
-        ? {
-            body: JSON.stringify({ query: '{ me { id email role } }' }),
-            requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${pick()}` } }) }],
-          }
-        : { body: JSON.stringify({ query: '{ __typename }' }) };
+    const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }';
+    const load = {
+      me: {
+        body: JSON.stringify({ query: '{ me { id email role } }' }),
+        requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${pick()}` } }) }],
+      },
+      login: {
+        connections: 8,
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({
+                query: LOGIN,
+                variables: { input: { email: emails[Math.floor(Math.random() * emails.length)], password: PASSWORD } },
+              }),
+            }),
+          },
+        ],
+      },
+      ceiling: { body: JSON.stringify({ query: '{ __typename }' }) },
+    }[workload];
+    /** CPU used since `before`: every thread's, or for login every thread's but the hashing thread's. */
+    const used = (pid, before) => {
+      const deltas = [...threadMicros(pid)].map(([thread, micros]) => [thread, micros - (before.get(thread) ?? 0)]);
+      const total = deltas.reduce((sum, [, micros]) => sum + micros, 0);
+      if (workload !== 'login') return total;
+      const hashing = Math.max(...deltas.filter(([thread]) => thread !== String(pid)).map(([, micros]) => micros));
+      return total - hashing;
+    };
     const burst = async (server, duration) => {
       await untilIdle(server.child.pid);
-      const before = cpuMicros(server.child.pid);
+      const before = threadMicros(server.child.pid);
       const result = await autocannon({
         url: `${server.url}/graphql`,
         method: 'POST',
@@ -134,12 +172,13 @@ async function main() {
       });
       await untilIdle(server.child.pid);
       return {
-        micros: (cpuMicros(server.child.pid) - before) / result.requests.sent,
+        micros: used(server.child.pid, before) / result.requests.sent,
         rps: result.requests.average,
         failed: result.non2xx + result.errors,
       };
     };
-    for (let i = 0; i < 3; i++) for (const server of servers) await burst(server, 3);
+    if (workload === 'login') for (const server of servers) await burst(server, 30);
+    else for (let i = 0; i < 3; i++) for (const server of servers) await burst(server, 3);
     for (let pair = 0; pair < Number(pairs); pair++) {
       for (const server of pair % 2 ? [...servers].reverse() : servers) server.results.push(await burst(server, Number(seconds)));
     }
