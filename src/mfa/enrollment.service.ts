@@ -107,6 +107,6 @@ export class EnrollmentService {
   }
 
   enabled(em: EntityManager, userId: string): Promise<boolean> {
-    return this.factors.confirmed(em, userId).then((factor) => factor !== null);
+    return this.factors.anyConfirmed(em, userId);
   }
 }
