@@ -15,6 +15,9 @@
 //   BENCH_LIVE_SOCKETS      idle live sockets (default 5000; this process and each server hold one file each:
 //                           keep it under `ulimit -n`)   BENCH_LIVE_LOGOUTS  users logged out ALL, 20 sockets each (default 20)
 //   BENCH_PARTS=live        the live channel's part alone (written to docs/BENCHMARKS-LIVE.md)
+//   BENCH_PARTS=flows       the sign-in flows' part alone: verifyMfa (TOTP), passkey sign-in, requestPasswordReset,
+//                           resetPassword (written to docs/BENCHMARKS-FLOWS.md; scripts/bench/flows.ts)
+//   BENCH_FLOW_OPS          operations of each kind per pass in that part (default 100; passkey sign-ins 5x)
 //   BENCH_PARTS=profile     where each workload's server CPU goes, by layer, from V8 CPU profiles of the
 //                           measured window alone (written to docs/PROFILE.md; scripts/bench/profile.ts)
 //   BENCH_PROFILE_WORKLOADS=ceiling,refresh  with BENCH_PARTS=profile: those workloads only, printed, not written
@@ -40,6 +43,7 @@ import { report, W } from './bench/report';
 import { query, startBareServer, startServer, stopServer, type Server } from './bench/server';
 import { CLIENT_CORES, CORES, SERVER_CORE, settings } from './bench/settings';
 import { ceilingLoad, loginLoad, meLoad, mixedLoad, refreshLoad, steadyMeLoad, type Load } from './bench/workloads';
+import { flowsBench, flowsReport, passkeyAccounts } from './bench/flows';
 import { liveBench, liveReport, type LiveResult } from './bench/live';
 import { profilePart } from './bench/profile';
 import { execFileSync } from 'node:child_process';
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
   try {
     const postgres = (await query<{ server_version: string }>(adminUrl, 'show server_version'))[0].server_version;
     if (settings.parts === 'live') return await livePart(adminUrl, dbName, postgres);
+    if (settings.parts === 'flows') return await flowsPart(adminUrl, dbName, postgres);
     if (settings.parts === 'profile') return await profilePart(databaseUrl, postgres);
     server = await startServer(databaseUrl, 1);
     const framework = await startBareServer(settings.port + 3);
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
     await stopServer(server);
     server = undefined;
     await livePart(adminUrl, dbName, postgres);
+    await flowsPart(adminUrl, dbName, postgres);
 
     report({
       date: new Date(),
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
   } finally {
     if (server) await stopServer(server);
     if (bare) await stopServer(bare);
-    for (const name of [dbName, `${dbName}_none`, `${dbName}_revoked`, `${dbName}_live1`, `${dbName}_live3`])
+    for (const name of [dbName, `${dbName}_none`, `${dbName}_revoked`, `${dbName}_live1`, `${dbName}_live3`, `${dbName}_flows`])
       await query(adminUrl, `drop database if exists "${name}" with (force)`);
   }
 }
@@ -271,6 +277,22 @@ async function livePart(adminUrl: string, dbName: string, postgres: string): Pro
     `# The live channel (npm run bench, BENCH_PARTS=live)\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, PostgreSQL ${postgres}, ` +
       `${CORES} cores. Idle sockets each run \`sessionEvents\`; ${settings.liveLogouts} users (20 sockets each) are logged out with ` +
       `\`logout(scope: ALL)\` one after another, through the first instance, and each of their sockets' close is timed from the response.\n\n${table}\n`,
+  );
+}
+
+/** The sign-in flows (scripts/bench/flows.ts) on a fresh server and database of their own. */
+async function flowsPart(adminUrl: string, dbName: string, postgres: string): Promise<void> {
+  const table = flowsReport(await flowsBench(await createDatabase(adminUrl, `${dbName}_flows`), settings.port + 30));
+  console.log(table);
+  writeFileSync(
+    join(__dirname, '..', 'docs', 'BENCHMARKS-FLOWS.md'),
+    `# The sign-in flows (npm run bench, BENCH_PARTS=flows)\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, PostgreSQL ${postgres}, ` +
+      `${CORES} cores, the server pinned to one core${settings.pin ? '' : ' (unpinned: BENCH_PIN=0)'}, NODE_ENV=production, LOG_LEVEL=info, bcrypt cost ${settings.cost}. ` +
+      `Each operation runs ${settings.loginConnections} at a time, after a warm-up pass of as many (on other accounts, but for passkey sign-ins, which repeat on ${passkeyAccounts(settings.flowOps)} accounts); ` +
+      `its server CPU (every thread) runs from an idle server to an idle server again, so the mail it sends is billed to it. ` +
+      `What an operation needs first is made before that window: verifyMfa's challenge by a password login (its hashing is login's), ` +
+      `resetPassword's token by requestPasswordReset's mail. A passkey sign-in is passkeyLoginOptions (with the email) and loginWithPasskey, ` +
+      `answered by a software authenticator (tests/helpers/passkey-authenticator.ts). Latency is the client's, for the whole operation.\n\n${table}\n`,
   );
 }
 

@@ -34,8 +34,13 @@ export const settings = {
   /** The live channel: idle sockets held open, and users (20 sockets each) logged out one after another. */
   liveSockets: positiveInt('BENCH_LIVE_SOCKETS', 5_000),
   liveLogouts: positiveInt('BENCH_LIVE_LOGOUTS', 20),
-  /** `live` runs the live channel's part alone, `profile` the profiles by layer (docs/PROFILE.md); `all` (default) everything. */
-  parts: env.BENCH_PARTS === 'live' || env.BENCH_PARTS === 'profile' ? env.BENCH_PARTS : 'all',
+  /** The sign-in flows' part (scripts/bench/flows.ts): operations of each kind per pass (passkey sign-ins: 5x). */
+  flowOps: positiveInt('BENCH_FLOW_OPS', 100),
+  /**
+   * `live` runs the live channel's part alone, `flows` the sign-in flows' (docs/BENCHMARKS-FLOWS.md), `profile`
+   * the profiles by layer (docs/PROFILE.md); `all` (default) everything but the profiles.
+   */
+  parts: parseParts(env.BENCH_PARTS),
   /** With BENCH_PARTS=profile: only these workloads (comma-separated names of PROFILE.md's sections), not written to docs. */
   profileWorkloads: env.BENCH_PROFILE_WORKLOADS ? env.BENCH_PROFILE_WORKLOADS.split(',').map((name) => name.trim()) : undefined,
   cost: positiveInt('BENCH_BCRYPT_COST', 10),
@@ -53,6 +58,12 @@ export const settings = {
   // A random port, so that a leftover server from an aborted run does not answer for this one.
   port: 4100 + Math.floor(Math.random() * 800),
 };
+
+function parseParts(raw: string | undefined): 'all' | 'live' | 'flows' | 'profile' {
+  if (raw === undefined || raw === '' || raw === 'all') return 'all';
+  if (raw === 'live' || raw === 'flows' || raw === 'profile') return raw;
+  throw new Error(`BENCH_PARTS must be live, flows or profile (got "${raw}")`);
+}
 
 function positiveInt(name: string, fallback: number): number {
   const raw = env[name];
