@@ -20,7 +20,7 @@ import { registerHealthRoutes } from './http/health';
 import { registerJwksRoute } from './http/jwks';
 import { exposeMetrics, type MetricsServer } from './http/metrics';
 import { startJobs } from './jobs/job';
-import { registerLiveServer, type LiveServer } from './live/live.server';
+import { createLiveServer, type LiveServer } from './live/live.server';
 import { chooseStore } from './limits/rate-limit.service';
 import { loggingOptions, registerAccessLog } from './observability/logging';
 import { Metrics } from './observability/metrics';
@@ -84,7 +84,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     const schema = await buildGraphQLSchema();
     // The live channel (src/live/): subscriptions over WebSocket on GET /graphql. It subscribes to the
     // notification hub, which therefore starts after it.
-    live = await registerLiveServer(fastify, { schema, orm: database.orm, services, config, metrics, notifications });
+    live = createLiveServer(fastify, { schema, orm: database.orm, services, config, metrics, notifications });
     await notifications?.start();
     const syncAuth = notifications?.active ? () => notifications.sync() : undefined;
     const apollo = createApolloServer(schema, fastify, config, { metrics, syncAuth });
@@ -100,7 +100,7 @@ export async function createGatehouse(loaded: Config): Promise<Gatehouse> {
     const graphql = fastifyApolloHandler(apollo, { context: createContextFactory(database.orm, services, config) });
     fastify.route({ url: '/graphql', method: ['POST', 'OPTIONS'], handler: graphql });
     // GET: a WebSocket upgrade is the live channel; any other GET is GraphQL over HTTP.
-    fastify.route({ url: '/graphql', method: 'GET', handler: graphql, wsHandler: (socket, request) => live!.handle(socket, request) });
+    await live.route(fastify, graphql);
     metricsServer = await exposeMetrics(fastify, metrics.registry, config);
     // Background work (src/jobs/): started once everything is wired, stopped first in close().
     if (!config.mail.enabled) {

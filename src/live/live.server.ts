@@ -1,6 +1,15 @@
 import websocket from '@fastify/websocket';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteHandlerMethod,
+} from 'fastify';
 import { getOperationAST, GraphQLError, OperationTypeNode, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
@@ -36,11 +45,19 @@ export interface LiveServerDeps {
 
 export interface LiveServer {
   readonly registry: LiveRegistry;
-  /** For the GET /graphql route: the WebSocket side. */
+  /**
+   * Routes GET /graphql: a WebSocket upgrade to the live channel, any other GET to `http` (GraphQL over HTTP).
+   * Call once, with the other routes.
+   */
+  route(fastify: FastifyInstance, http: HttpHandler): Promise<void>;
+  /** The WebSocket side of GET /graphql. */
   handle(socket: WebSocket, request: FastifyRequest): void;
   /** Closes every socket with 1001 (going away) and waits briefly for them to go. */
   close(): Promise<void>;
 }
+
+/** A GraphQL-over-HTTP handler (@as-integrations/fastify's answers a string). */
+type HttpHandler = RouteHandlerMethod<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, { Reply: string }>;
 
 interface Extra {
   connection: LiveConnection;
@@ -54,8 +71,8 @@ const CLOSE_WAIT_MS = 1_000;
 const DOCUMENT_CACHE_MAX = 100;
 const TOKEN_MISSING = 'Authentication required: send { "authorization": "Bearer <token>" } as the connection_init payload.';
 
-/** Registers @fastify/websocket; call before the routes. Subscriptions: src/live/live.resolver.ts. */
-export async function registerLiveServer(fastify: FastifyInstance, deps: LiveServerDeps): Promise<LiveServer> {
+/** The live channel's sockets and feed; `route` serves it. Subscriptions: src/live/live.resolver.ts. */
+export function createLiveServer(fastify: FastifyInstance, deps: LiveServerDeps): LiveServer {
   const { schema, orm, services, config, metrics, notifications } = deps;
   const limits = config.live;
   const registry = new LiveRegistry(limits);
@@ -213,18 +230,27 @@ export async function registerLiveServer(fastify: FastifyInstance, deps: LiveSer
   }, limits.pingIntervalSeconds * 1000);
   sweep.unref();
 
-  await fastify.register(websocket, {
-    // A client's protocol mistake (a frame over maxPayload: ws closes it with 1009) is not a server error.
-    errorHandler: (error) => fastify.log.debug({ err: { message: error.message, code: (error as { code?: string }).code } }, 'live: socket error'),
-    options: { maxPayload: limits.maxMessageBytes, handleProtocols, perMessageDeflate: false },
-    // app.ts closes the sockets (1001) before Fastify closes; what is left then is cut.
-    preClose: async () => {
-      for (const connection of registry.all) connection.socket.terminate();
-    },
-  });
-
   return {
     registry,
+    async route(root, http) {
+      // @fastify/websocket adds an onRequest and an onResponse hook and wraps the handler of every route in
+      // the context it is registered in: in a context of its own with this one route, every other request
+      // (POST /graphql above all) goes without them.
+      await root.register(async (scope) => {
+        await scope.register(websocket, {
+          // A client's protocol mistake (a frame over maxPayload: ws closes it with 1009) is not a server error.
+          errorHandler: (error) =>
+            scope.log.debug({ err: { message: error.message, code: (error as { code?: string }).code } }, 'live: socket error'),
+          options: { maxPayload: limits.maxMessageBytes, handleProtocols, perMessageDeflate: false },
+          // app.ts closes the sockets (1001) before Fastify closes; what is left then is cut.
+          preClose: async () => {
+            for (const connection of registry.all) connection.socket.terminate();
+          },
+        });
+        scope.route({ url: LIVE_PATH, method: 'GET', handler: http, wsHandler: (socket, request) => this.handle(socket, request) });
+      });
+      refuseOtherUpgrades(root);
+    },
     handle(socket, request) {
       const connection = new LiveConnection(socket, request.ip, limits, registry.admins, () => closed('SLOW_CLIENT'));
       if (!registry.admit(connection)) {
@@ -297,3 +323,20 @@ const extrasCredential = (extra: Extra) => parseAuthorization(extra.token ? `Bea
 // graphql-ws writes `{"id":..,"type":..}` or `{"type":..}`; the type names a closed set.
 const TYPE = /"type":"(\w+)"/;
 const messageType = (data: string): string => TYPE.exec(data.slice(0, 80))?.[1] ?? 'other';
+
+/**
+ * @fastify/websocket hands every upgrade request to the router, and outside its own context a route would
+ * answer it over HTTP and leave the socket open. Only GET /graphql upgrades: any other upgrade request gets
+ * a 404 and its connection is closed, before a route sees it.
+ */
+function refuseOtherUpgrades(fastify: FastifyInstance): void {
+  const server = fastify.server;
+  const upgrade = server.listeners('upgrade').at(-1) as ((request: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
+  if (!upgrade) throw new Error('@fastify/websocket did not listen for upgrades');
+  server.removeListener('upgrade', upgrade);
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = request.url?.split('?', 1)[0];
+    if (request.method === 'GET' && path === LIVE_PATH) return upgrade(request, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+}

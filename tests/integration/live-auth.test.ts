@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { factories, signUp as signUpOn } from '../helpers/factories';
 import { RawLiveSocket } from '../helpers/live-socket';
 import { startTestServer, type TestServer } from '../helpers/test-server';
@@ -87,6 +88,45 @@ describe('over HTTP', () => {
       headers: { authorization: `Bearer ${user.token}` },
     });
     expect(await response.json()).toEqual({ data: { me: { id: user.id } } });
+  });
+});
+
+describe('upgrades', () => {
+  /**
+   * Sends a WebSocket upgrade request over a plain socket: the server's first bytes (`until: 'data'`), or
+   * all it wrote before it closed the connection (`until: 'close'`; one it leaves open fails, in 3 s).
+   */
+  const upgrade = (method: string, path: string, until: 'data' | 'close') =>
+    new Promise<string>((resolve, reject) => {
+      const { hostname, port } = new URL(server.baseUrl);
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          `${method} ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+            `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n`,
+        ),
+      );
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        answer += chunk;
+        if (until === 'data') socket.destroy();
+      });
+      socket.on('error', reject);
+      socket.setTimeout(3_000, () => reject(new Error(`the connection stayed open after: ${JSON.stringify(answer)}`)));
+      socket.on('close', () => resolve(answer));
+    });
+
+  it.each([
+    ['GET', '/healthz'],
+    ['GET', '/graphql/x'],
+    ['GET', '/nowhere'],
+    ['POST', '/graphql'],
+  ])('refuses an upgrade by %s to %s with 404 and closes the connection', async (method, path) => {
+    expect(await upgrade(method, path, 'close')).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+  });
+
+  it.each(['/graphql', '/graphql?client=web'])('upgrades GET %s', async (path) => {
+    expect(await upgrade('GET', path, 'data')).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
   });
 });
 
