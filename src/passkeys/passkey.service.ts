@@ -88,9 +88,7 @@ export class PasskeyService implements PasskeyFactor {
     const { response, clientData } = parseRegistration(value);
     this.assertOrigin(clientData, registrationRefusal);
     // Spent before anything is checked: whatever the outcome, an answer to it was given.
-    const challenge = await em.transactional((tx) =>
-      this.challenges.spend(tx, ChallengePurpose.REGISTRATION, clientData.challenge, { userId: viewer.user.id }),
-    );
+    const challenge = await this.challenges.spend(em, ChallengePurpose.REGISTRATION, clientData.challenge, { userId: viewer.user.id });
     if (!challenge) throw registrationRefusal(AuthReason.PASSKEY_CHALLENGE_INVALID);
     const verification = await verifyRegistrationResponse({
       response,
@@ -223,7 +221,7 @@ export class PasskeyService implements PasskeyFactor {
     // Spent before anything else is checked: whatever the outcome, an answer to it was given (a replay,
     // or a second try with another passkey, needs new options).
     const challenge = isUuid(input.challengeId)
-      ? await em.transactional((tx) => this.challenges.spend(tx, ChallengePurpose.AUTHENTICATION, clientData.challenge, { id: input.challengeId }))
+      ? await this.challenges.spend(em, ChallengePurpose.AUTHENTICATION, clientData.challenge, { id: input.challengeId })
       : undefined;
     if (!challenge) throw unauthenticated(AuthReason.PASSKEY_CHALLENGE_INVALID);
     const found = await em.findOne(Passkey, { credentialId: response.id }, { populate: ['user'] });

@@ -10,7 +10,7 @@ export enum ChallengePurpose {
 /**
  * A WebAuthn challenge the server handed out: found by its random id (the client's challengeId) or by the
  * SHA-256 of the challenge the signed client data carries; the challenge itself is not stored. Single use
- * (usedAt, set under the row lock) and valid for 5 minutes.
+ * (usedAt, set by a conditional update) and valid for 5 minutes.
  */
 @Entity({ tableName: 'webauthn_challenges' })
 @Index({ name: 'webauthn_challenges_expires_at_index', properties: ['expiresAt'] })

@@ -185,6 +185,22 @@ describe('signing in with a passkey', () => {
     expect(await failed(login({ challengeId: bad.challengeId, response: retried }))).toEqual(refused('PASSKEY_CHALLENGE_INVALID'));
   });
 
+  it('spends a challenge once when two answers to it race, and not at all once it has expired', async () => {
+    const user = await withPasskey('race');
+    const input = await assertion(user.authenticator);
+    const [first, second] = await Promise.allSettled([login(input), login(input)]);
+    const outcomes = [first, second].map((outcome) => outcome.status);
+    expect(outcomes.sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = [first, second].find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
+    expect(await failed(Promise.reject(rejected.reason))).toEqual(refused('PASSKEY_CHALLENGE_INVALID'));
+    expect(await eventsOf(user.id, SecurityEventType.PASSKEY_SIGN_IN)).toHaveLength(1);
+
+    const late = await assertion(user.authenticator);
+    await em().getConnection().execute(`update webauthn_challenges set expires_at = now() - interval '1 second' where id = ?`, [late.challengeId]);
+    expect(await failed(login(late))).toEqual(refused('PASSKEY_CHALLENGE_INVALID'));
+    expect(await eventsOf(user.id, SecurityEventType.PASSKEY_SIGN_IN)).toHaveLength(1);
+  });
+
   it('refuses a signature counter that goes backwards, and records a suspected clone', async () => {
     const user = await withPasskey('clone', { signCount: 5 });
     await login(await assertion(user.authenticator)); // 6
