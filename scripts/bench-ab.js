@@ -15,7 +15,9 @@
 //   BENCH_DATABASE_URL  PostgreSQL server to create a scratch database on (default the local `test` one)
 //   BENCH_AB_USERS      users each Gatehouse server registers first (default 10; a server that has hashed
 //                       many passwords behaves differently: see src/main.ts, serve)
-// Example: npm run build && npm run bench:ab -- ceiling 10 2 bare=bare now=dist/src/main.js
+// Example: npm run build && npm run bench:ab -- ceiling 6 5 bare=bare now=dist/src/main.js
+// Use bursts of 5 s, as npm run bench does: in 2-s bursts the bare framework measured 56-68 us per request
+// where 5-s phases gave it 84-95, and Gatehouse moved much less, so short bursts flatter the bare framework.
 const { execFileSync, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { readFileSync, readdirSync } = require('node:fs');
