@@ -244,9 +244,11 @@ describe('an SMTP outage, then 451s, across a restart of Gatehouse', () => {
       await smtp.up();
       smtp.answer451(true);
       const before = (await watch()).attempts;
+      // An attempt is counted when it is claimed, before it has an answer: only a row no attempt holds
+      // (claimedUntil null) says its attempts have all been answered, so that the next one, below, delivers.
       await until(async () => {
         const current = await watch();
-        return current.attempts >= before + 2 && current.lastError?.startsWith('451') && current;
+        return current.attempts >= before + 2 && current.claimedUntil === null && current.lastError?.startsWith('451') && current;
       }, 'two 451 attempts');
       expect(smtp.mailsTo(to)).toEqual([]);
 
