@@ -92,17 +92,19 @@ describe('resetPassword', () => {
     await logIn(user.email, PASSWORD);
 
     const execute = jest.spyOn(server.gatehouse.database.orm.em.getConnection(), 'execute');
+    // The mail dispatcher polls the outbox on the same connection whenever it likes: its statements are not the requests'.
+    const requests = () => execute.mock.calls.filter(([sql]) => !(typeof sql === 'string' && sql.includes('mail_outbox')));
     try {
       // The spy sees the lookup of a well-formed token...
       await failure(sdk().ResetPassword({ input: { token: 'B'.repeat(43), newPassword: NEW_PASSWORD } }));
-      expect(execute).toHaveBeenCalled();
+      expect(requests().length).toBeGreaterThan(0);
       execute.mockClear();
       // ...and none of a malformed one.
       for (const bad of ['', 'x', `${token}x`, token.replace(/.$/, '!'), 'a'.repeat(10_000), '\u0000'.repeat(43)]) {
         const refused = await failure(sdk().ResetPassword({ input: { token: bad, newPassword: NEW_PASSWORD } }));
         expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'TOKEN_INVALID' });
       }
-      expect(execute).not.toHaveBeenCalled();
+      expect(requests()).toEqual([]);
     } finally {
       execute.mockRestore();
     }
