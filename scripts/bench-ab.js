@@ -15,6 +15,11 @@
 //   BENCH_DATABASE_URL  PostgreSQL server to create a scratch database on (default the local `test` one)
 //   BENCH_AB_USERS      users each Gatehouse server registers first (default 10; a server that has hashed
 //                       many passwords behaves differently: see src/main.ts, serve)
+//   BENCH_AB_SERVED     names of Gatehouse servers that first serve sign-in traffic, before the warm-ups:
+//                       BENCH_AB_SERVE_ROUNDS (default 1000) of login, me, refresh, me, logout, 8 at a time,
+//                       as npm run bench's server has before its ceiling bursts. Two servers of one build,
+//                       one of them served (fresh=dist/src/main.js served=dist/src/main.js), show what a
+//                       server's history costs a `{ __typename }`.
 // Example: npm run build && npm run bench:ab -- ceiling 6 5 bare=bare now=dist/src/main.js
 // Use bursts of 5 s, as npm run bench does: in 2-s bursts the bare framework measured 56-68 us per request
 // where 5-s phases gave it 84-95, and Gatehouse moved much less, so short bursts flatter the bare framework.
@@ -67,6 +72,36 @@ async function admin(url, sql) {
   }
 }
 
+/** POSTs one GraphQL operation and returns its data, or throws with its errors. */
+async function graphql(url, query, variables, token) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const answer = await response.json();
+  if (!answer.data || answer.errors) throw new Error(`${query.slice(0, 40)}: ${JSON.stringify(answer.errors)}`);
+  return answer.data;
+}
+
+/** `rounds` of login, me, refresh, me, logout on `url`, 8 at a time, over the accounts of `emails`. */
+async function serveSignIns(url, emails, rounds) {
+  const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken refreshToken } } }';
+  const REFRESH = 'mutation ($refreshToken: String!) { refresh(refreshToken: $refreshToken) { accessToken refreshToken } }';
+  let next = 0;
+  const worker = async () => {
+    for (let round = next++; round < rounds; round = next++) {
+      const email = emails[round % emails.length];
+      const { login } = await graphql(url, LOGIN, { input: { email, password: PASSWORD } });
+      await graphql(url, '{ me { id email role } }', undefined, login.accessToken);
+      const { refresh } = await graphql(url, REFRESH, { refreshToken: login.refreshToken });
+      await graphql(url, '{ me { id email role } }', undefined, refresh.accessToken);
+      await graphql(url, 'mutation { logout }', undefined, refresh.accessToken);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
 async function main() {
   const [workload, pairs = '8', seconds = '2', ...specs] = process.argv.slice(2);
   if (!['ceiling', 'me', 'login'].includes(workload) || specs.length === 0)
@@ -101,6 +136,7 @@ async function main() {
         // Each Gatehouse server's registrations and logins (below) would otherwise meet the limits.
         RATE_LIMIT_REGISTER_IP: '100000000/1m',
         RATE_LIMIT_LOGIN_IP: '100000000/1m',
+        RATE_LIMIT_REFRESH_IP: '100000000/1m',
         RATE_LIMIT_ACCOUNT_FAILURES: '100000000/1m',
         RATE_LIMIT_ACCOUNT_LOCKOUT: '100000000/1h',
       };
@@ -129,6 +165,16 @@ async function main() {
         tokens.push(answer.data.register.accessToken);
         emails.push(input.email);
       }
+    }
+    const served = (process.env.BENCH_AB_SERVED ?? '').split(',').filter(Boolean);
+    for (const name of served) {
+      const server = servers.find((s) => s.name === name && !s.bare);
+      if (!server) throw new Error(`BENCH_AB_SERVED: no Gatehouse server named ${name}`);
+      await serveSignIns(
+        server.url,
+        emails.filter((email) => email.includes(`-${name}-`)),
+        Number(process.env.BENCH_AB_SERVE_ROUNDS ?? 1000),
+      );
     }
     const pick = () => tokens[Math.floor(Math.random() * tokens.length)];
     const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }';
