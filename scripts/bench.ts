@@ -233,8 +233,11 @@ function pinServer(server: Server, cores: string): void {
 
 /**
  * `me` with and without the revoked rows, on two servers that are alike in everything else: both fresh,
- * seeded and warmed the same way, measured alternately and in swapped order from round to round, so that
- * neither the age of a process nor drift over time takes a side.
+ * seeded and warmed the same way, measured in pairs of short bursts (settings.trios pairs per round, of
+ * settings.burstSeconds each, one after the other in swapped order from pair to pair), so that neither the
+ * age of a process nor drift over time takes a side, and the ratio is a median of as many per-pair ratios as
+ * the ceiling's (pairedBursts). With one 5-s phase per server and round, its three per-round ratios ranged
+ * from 0.77 to 1.08 in one run: the VM's speed moves that much between phases seconds apart.
  */
 async function revokedRowsPhase(adminUrl: string, dbName: string): Promise<Sample[]> {
   const noneUrl = await createDatabase(adminUrl, `${dbName}_none`);
@@ -255,8 +258,11 @@ async function revokedRowsPhase(adminUrl: string, dbName: string): Promise<Sampl
       { ...revoked, workload: W.meRevoked },
     ];
     for (let round = 1; round <= settings.rounds; round++) {
-      for (const { server, tokens, workload } of round % 2 === 1 ? me : [...me].reverse()) {
-        samples.push(...(await runPhase(server, round, [meLoad(workload, settings.connections, tokens)])));
+      for (let k = 0; k < settings.trios; k++) {
+        const pair = (round - 1) * settings.trios + k + 1;
+        for (const { server, tokens, workload } of pair % 2 === 1 ? me : [...me].reverse()) {
+          samples.push(...(await runPhase(server, pair, [meLoad(workload, settings.connections, tokens)], settings.burstSeconds)));
+        }
       }
       samples.push(...(await runPhase(revoked.server, round, [ceilingLoad(W.ceilingRevoked, settings.connections)])));
     }
