@@ -17,3 +17,9 @@ export const clientInfo = (ip: string | undefined, userAgent: string | undefined
   ip: clean(ip, MAX_IP),
   userAgent: clean(userAgent, MAX_USER_AGENT),
 });
+
+/** A URL's path without its query string, which a GET /graphql can fill with variables. */
+export function pathOf(url: string | undefined): string | undefined {
+  const query = url?.indexOf('?') ?? -1;
+  return query === -1 ? url : url!.slice(0, query);
+}

@@ -14,7 +14,7 @@ import { getOperationAST, GraphQLError, OperationTypeNode, parse, specifiedRules
 import { handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { setBounded } from '../common/bounded-map';
-import { clientInfo, type ClientInfo } from '../common/request-meta';
+import { clientInfo, pathOf, type ClientInfo } from '../common/request-meta';
 import type { Config } from '../config';
 import type { NotificationHub } from '../db/notifications';
 import { AuthReason, ErrorCode } from '../errors/codes';
@@ -335,8 +335,7 @@ function refuseOtherUpgrades(fastify: FastifyInstance): void {
   if (!upgrade) throw new Error('@fastify/websocket did not listen for upgrades');
   server.removeListener('upgrade', upgrade);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = request.url?.split('?', 1)[0];
-    if (request.method === 'GET' && path === LIVE_PATH) return upgrade(request, socket, head);
+    if (request.method === 'GET' && pathOf(request.url) === LIVE_PATH) return upgrade(request, socket, head);
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
+import { pathOf } from '../common/request-meta';
 import type { Config } from '../config';
 import { serializeError } from '../db/driver-errors';
 import type { GraphQLTrace } from './trace';
@@ -54,12 +55,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
-}
-
-/** A URL's path without its query string, which a GET /graphql can fill with variables. */
-function pathOf(url: string | undefined): string | undefined {
-  const query = url?.indexOf('?') ?? -1;
-  return query === -1 ? url : url!.slice(0, query);
 }
 
 /**
