@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { dropTaggedDatabases } from '../helpers/test-database';
 
 const root = join(__dirname, '../..');
 
@@ -16,10 +18,16 @@ function isRunning(pid: number): boolean {
 // pools, listeners and pipes would keep a Jest worker alive until Jest force-exits it ("A worker process
 // has failed to exit gracefully"), and a server process would outlive the run.
 test('a failed test file leaves no server open: Jest exits by itself and the server process is gone', async () => {
+  // The fixture fails before it can drop its databases: they are made under a tag of this run's and dropped here.
+  const tag = `leftovers${randomBytes(4).toString('hex')}`;
   const jest = spawn(
     process.execPath,
     [join(root, 'node_modules/jest/bin/jest.js'), '--ci', '--testMatch', '**/tests/fixtures/leaves-servers-open.fixture.ts'],
-    { cwd: root, env: { ...process.env, NODE_OPTIONS: '--experimental-vm-modules' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '--experimental-vm-modules', GATEHOUSE_TEST_DATABASE_TAG: tag },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   jest.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -28,6 +36,11 @@ test('a failed test file leaves no server open: Jest exits by itself and the ser
   const timer = setTimeout(() => jest.kill('SIGKILL'), 90_000);
   const code = await new Promise<number | null>((resolve) => jest.once('close', resolve));
   clearTimeout(timer);
+  // The fixture's data was made under the tag (on PostgreSQL, a database for each of its two servers), and is gone.
+  const dropped = await dropTaggedDatabases(tag);
+  expect(dropped.folders).toBeGreaterThan(0);
+  if (process.env.DATABASE_URL) expect(dropped.databases).toBe(2);
+  expect(await dropTaggedDatabases(tag)).toEqual({ databases: 0, folders: 0 });
 
   expect(output).toContain('failing on purpose');
   expect(code).toBe(1); // the fixture's failure, not a kill
