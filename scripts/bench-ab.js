@@ -72,6 +72,15 @@ async function admin(url, sql) {
   }
 }
 
+// The operations this script sends (scripts/bench/client.ts holds the same for npm run bench, in TypeScript).
+const DOCUMENTS = {
+  register: 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }',
+  login: 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken refreshToken } } }',
+  refresh: 'mutation ($refreshToken: String!) { refresh(refreshToken: $refreshToken) { accessToken refreshToken } }',
+  me: '{ me { id email role } }',
+  logout: 'mutation { logout }',
+};
+
 /** POSTs one GraphQL operation and returns its data, or throws with its errors. */
 async function graphql(url, query, variables, token) {
   const response = await fetch(`${url}/graphql`, {
@@ -86,17 +95,15 @@ async function graphql(url, query, variables, token) {
 
 /** `rounds` of login, me, refresh, me, logout on `url`, 8 at a time, over the accounts of `emails`. */
 async function serveSignIns(url, emails, rounds) {
-  const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken refreshToken } } }';
-  const REFRESH = 'mutation ($refreshToken: String!) { refresh(refreshToken: $refreshToken) { accessToken refreshToken } }';
   let next = 0;
   const worker = async () => {
     for (let round = next++; round < rounds; round = next++) {
       const email = emails[round % emails.length];
-      const { login } = await graphql(url, LOGIN, { input: { email, password: PASSWORD } });
-      await graphql(url, '{ me { id email role } }', undefined, login.accessToken);
-      const { refresh } = await graphql(url, REFRESH, { refreshToken: login.refreshToken });
-      await graphql(url, '{ me { id email role } }', undefined, refresh.accessToken);
-      await graphql(url, 'mutation { logout }', undefined, refresh.accessToken);
+      const { login } = await graphql(url, DOCUMENTS.login, { input: { email, password: PASSWORD } });
+      await graphql(url, DOCUMENTS.me, undefined, login.accessToken);
+      const { refresh } = await graphql(url, DOCUMENTS.refresh, { refreshToken: login.refreshToken });
+      await graphql(url, DOCUMENTS.me, undefined, refresh.accessToken);
+      await graphql(url, DOCUMENTS.logout, undefined, refresh.accessToken);
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
@@ -155,14 +162,8 @@ async function main() {
     for (const server of servers.filter((s) => !s.bare)) {
       for (let i = 0; i < users; i++) {
         const input = { email: `ab-${Date.now()}-${server.name}-${i}@example.com`, password: PASSWORD };
-        const response = await fetch(`${server.url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }', variables: { input } }),
-        });
-        const answer = await response.json();
-        if (!answer.data) throw new Error(`${server.name} refused a registration: ${JSON.stringify(answer.errors)}`);
-        tokens.push(answer.data.register.accessToken);
+        const { register } = await graphql(server.url, DOCUMENTS.register, { input });
+        tokens.push(register.accessToken);
         emails.push(input.email);
       }
     }
@@ -177,10 +178,9 @@ async function main() {
       );
     }
     const pick = () => tokens[Math.floor(Math.random() * tokens.length)];
-    const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { ... on AuthPayload { accessToken } } }';
     const load = {
       me: {
-        body: JSON.stringify({ query: '{ me { id email role } }' }),
+        body: JSON.stringify({ query: DOCUMENTS.me }),
         requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${pick()}` } }) }],
       },
       login: {
@@ -190,7 +190,7 @@ async function main() {
             setupRequest: (req) => ({
               ...req,
               body: JSON.stringify({
-                query: LOGIN,
+                query: DOCUMENTS.login,
                 variables: { input: { email: emails[Math.floor(Math.random() * emails.length)], password: PASSWORD } },
               }),
             }),

@@ -18,7 +18,7 @@ export interface TestDatabase {
  * folder made here, so that a run which cannot drop its own (tests/fixtures/leaves-servers-open.fixture.ts
  * fails on purpose) can have them dropped by whoever started it (tests/integration/leftovers.test.ts).
  */
-export function testDatabaseNames(tag = process.env.GATEHOUSE_TEST_DATABASE_TAG): { database: string; folder: string } {
+function testDatabaseNames(tag = process.env.GATEHOUSE_TEST_DATABASE_TAG): { database: string; folder: string } {
   if (tag !== undefined && !/^[a-z0-9]{1,20}$/.test(tag)) throw new Error('GATEHOUSE_TEST_DATABASE_TAG: lower-case letters and digits');
   return tag === undefined ? { database: 'gatehouse_test_', folder: 'gh-' } : { database: `gatehouse_test_${tag}_`, folder: `gh-${tag}-` };
 }
@@ -50,12 +50,12 @@ export async function dropTaggedDatabases(tag: string): Promise<{ databases: num
   for (const folder of folders) await rm(join(tmpdir(), folder), { recursive: true, force: true });
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) return { databases: 0, folders: folders.length };
-  const names = await withClient(adminUrl, async (client) => {
+  const databases = await withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [prefix.database]);
-    return rows.map((row) => row.datname);
+    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+    return rows.length;
   });
-  for (const name of names) await withClient(adminUrl, (client) => client.query(`drop database if exists "${name}" with (force)`));
-  return { databases: names.length, folders: folders.length };
+  return { databases, folders: folders.length };
 }
 
 async function withClient<T>(url: string, run: (client: Client) => Promise<T>): Promise<T> {
